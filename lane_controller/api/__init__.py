@@ -1,0 +1,1 @@
+"""FastAPI app factory, REST API and the lane-status page."""

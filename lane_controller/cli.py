@@ -1,0 +1,107 @@
+"""The `lane-controller` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from lane_controller import __version__
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from lane_controller.store.cli_handlers import run_db_upgrade
+
+    return run_db_upgrade(args.db)
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from lane_controller.store.cli_handlers import run_audit_verify
+
+    return run_audit_verify(args.db, sys.stdout)
+
+
+def _cmd_audit_export(args: argparse.Namespace) -> int:
+    from lane_controller.store.cli_handlers import run_audit_export
+
+    return run_audit_export(args.db, args.format, args.since, args.lane, sys.stdout)
+
+
+def _cmd_cn_import(args: argparse.Namespace) -> int:
+    from lane_controller.customs.cli_handlers import run_cn_import
+
+    return run_cn_import(args.db, args.file, sys.stdout, as_json=args.json, stations_file=args.stations)
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="lane-controller",
+        description="Controller for automated container-yard exit and entry lanes.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $LANE_CONTROLLER_DB, else sqlite:///var/lane-controller.db)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply all migrations (creates the database)")
+    upgrade.set_defaults(handler=_cmd_db_upgrade)
+
+    audit = commands.add_parser("audit", help="the tamper-evident lane log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain; print OK or the first broken, missing or reordered entry"
+    )
+    verify.set_defaults(handler=_cmd_audit_verify)
+    export = audit_commands.add_parser("export", help="stream entries with their hashes to stdout")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument(
+        "--since", type=_iso_datetime, default=None, help="only entries at or after this time"
+    )
+    export.add_argument("--lane", default=None, help="only entries of this lane id")
+    export.set_defaults(handler=_cmd_audit_export)
+
+    cn = commands.add_parser("cn", help="transport notes (CN, 運送單)")
+    cn_commands = cn.add_subparsers(dest="cn_command", required=True, metavar="ACTION")
+    cn_import = cn_commands.add_parser(
+        "import",
+        help="validate and store CN messages from a JSON or JSONL file ('-' for stdin); each record is "
+        "accepted or rejected on its own. Exit 0: all accepted; 1: some rejected; 2: nothing imported",
+    )
+    cn_import.add_argument("file", type=Path, help="JSON (one object or an array) or JSONL file")
+    cn_import.add_argument("--json", action="store_true", help="print the report as JSON")
+    cn_import.add_argument(
+        "--stations",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="destination station table (code,name_zh,name_en); default: the packaged working list",
+    )
+    cn_import.set_defaults(handler=_cmd_cn_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    status: int = args.handler(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Transport-note (CN) ingestion, matching and the uplink to the customs platform."""

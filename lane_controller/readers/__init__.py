@@ -1,0 +1,1 @@
+"""Serial RFID tag and electronic-seal readers: transport, frame codecs, drivers (a library)."""

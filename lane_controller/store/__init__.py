@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, migrations, the hash-chained audit log and the customs outbox."""

@@ -1,0 +1,122 @@
+"""Bodies of the ``lane-controller db ...`` and ``lane-controller audit ...`` commands; each returns the
+exit status: 0 success, 1 the audit chain is broken, 2 the command could not run."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from lane_controller.store.audit import export_entries, verify_chain
+from lane_controller.store.db import create_engine_for, make_session_factory, read_only_engine, resolve_db_url
+from lane_controller.store.migrate import current_revision, head_revision, upgrade
+
+EXIT_OK = 0
+EXIT_CHAIN_BROKEN = 1
+EXIT_UNUSABLE = 2
+
+
+def _display(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path
+
+
+def _open_migrated(url: str | None, err: TextIO) -> Engine | None:
+    """An engine on an existing database at the newest revision, else None after saying why."""
+    resolved = resolve_db_url(url)
+    missing = _missing_sqlite_file(resolved)
+    if missing is not None:
+        print(f"error: no database at {missing} (run `lane-controller db upgrade` first)", file=err)
+        return None
+    engine = create_engine_for(resolved)
+    revision = current_revision(engine)
+    if revision != head_revision():
+        engine.dispose()
+        print(
+            f"error: database {_display(resolved)} is at revision {revision or 'none'}, "
+            f"expected {head_revision()} (run `lane-controller db upgrade`)",
+            file=err,
+        )
+        return None
+    return engine
+
+
+def run_db_upgrade(url: str | None, out: TextIO | None = None) -> int:
+    """Create or migrate the database to the newest schema."""
+    stream = out if out is not None else sys.stdout
+    resolved = resolve_db_url(url)
+    engine = create_engine_for(resolved)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{_display(resolved)}: already at revision {after}", file=stream)
+    else:
+        print(f"{_display(resolved)}: upgraded from {before or 'empty'} to revision {after}", file=stream)
+    return EXIT_OK
+
+
+def run_audit_verify(url: str | None, out: TextIO, err: TextIO | None = None) -> int:
+    """Print ``OK: N entries, chain head <hash>`` (exit 0) or the first problem (exit 1)."""
+    engine = _open_migrated(url, err if err is not None else sys.stderr)
+    if engine is None:
+        return EXIT_UNUSABLE
+    try:
+        with make_session_factory(read_only_engine(engine))() as session:
+            report = verify_chain(session)
+    finally:
+        engine.dispose()
+    print(report, file=out)
+    return EXIT_OK if report.ok else EXIT_CHAIN_BROKEN
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    # A time without a zone is taken as UTC, the zone the log is kept in.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def run_audit_export(
+    url: str | None,
+    fmt: str,
+    since: datetime | str | None,
+    lane: str | None,
+    out: TextIO,
+    *,
+    err: TextIO | None = None,
+) -> int:
+    """Stream entries (with their hashes) as JSONL or CSV, optionally since a time and for one lane."""
+    errors = err if err is not None else sys.stderr
+    if fmt not in ("jsonl", "csv"):
+        print(f"error: unknown format {fmt!r}; use jsonl or csv", file=errors)
+        return EXIT_UNUSABLE
+    try:
+        start = _as_utc(since)
+    except ValueError:
+        print(f"error: --since {since!r} is not an ISO 8601 date/time", file=errors)
+        return EXIT_UNUSABLE
+    engine = _open_migrated(url, errors)
+    if engine is None:
+        return EXIT_UNUSABLE
+    try:
+        with make_session_factory(read_only_engine(engine))() as session:
+            export_entries(session, "csv" if fmt == "csv" else "jsonl", out, since=start, lane_id=lane)
+    finally:
+        engine.dispose()
+    return EXIT_OK

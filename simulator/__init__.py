@@ -1,0 +1,1 @@
+"""Hardware simulator: independent protocol peers for the PLC, serial readers, cameras and customs."""
