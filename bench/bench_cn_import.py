@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -19,7 +20,7 @@ from stdnum import iso6346
 from lane_controller.customs.cn_ingest import CNIngestor
 from lane_controller.customs.cn_records import RawRecord
 from lane_controller.domain.stations import StationTable
-from lane_controller.store.db import create_engine_for, make_session_factory
+from lane_controller.store.db import SqliteSynchronous, create_engine_for
 from lane_controller.store.migrate import upgrade
 
 PG_URL = os.environ.get("LANE_CONTROLLER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -51,10 +52,10 @@ def records(count: int) -> list[RawRecord]:
     return out
 
 
-def measure(url: str, count: int) -> float:
-    engine = create_engine_for(url)
+def measure(url: str, count: int, sqlite_synchronous: SqliteSynchronous = "FULL") -> float:
+    engine = create_engine_for(url, sqlite_synchronous=sqlite_synchronous)
     upgrade(engine)
-    ingestor = CNIngestor(make_session_factory(engine), StationTable.packaged())
+    ingestor = CNIngestor(engine, StationTable.packaged())
     batch = records(count)
     started = time.perf_counter()
     report = ingestor.ingest_all(batch)
@@ -69,13 +70,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per database; the median is printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rate = measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count)
-        print(
-            f"cn import  sqlite      {rate:8.0f} CN/s  ({args.count} records, one transaction each;"
-            " target >= 500)"
-        )
+        modes: tuple[SqliteSynchronous, ...] = ("FULL", "NORMAL")
+        for synchronous in modes:
+            rates = [
+                measure(f"sqlite:///{Path(tmp) / f'{synchronous}{run}'}.db", args.count, synchronous)
+                for run in range(args.repeat)
+            ]
+            print(
+                f"cn import  sqlite synchronous={synchronous:<6} {statistics.median(rates):6.0f} CN/s "
+                f"(median of {args.repeat}: {', '.join(f'{r:.0f}' for r in rates)}; {args.count} records, "
+                "one transaction each; target >= 500)"
+            )
     if not args.skip_pg:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -83,7 +91,10 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             rate = measure(f"{PG_URL}?options=-csearch_path%3D{schema}", args.count)
-            print(f"cn import  postgresql  {rate:8.0f} CN/s  ({args.count} records, one transaction each)")
+            print(
+                f"cn import  postgresql              {rate:6.0f} CN/s "
+                f"({args.count} records, one transaction each)"
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -10,7 +10,7 @@ from typing import TextIO
 from lane_controller.customs.cn_ingest import CNIngestor, ImportReport
 from lane_controller.customs.cn_records import InputFormatError, iter_records
 from lane_controller.domain.stations import StationTable
-from lane_controller.store.db import create_engine_for, make_session_factory, resolve_db_url
+from lane_controller.store.db import create_engine_for, resolve_db_url
 from lane_controller.store.migrate import current_revision, head_revision
 
 EXIT_ALL_ACCEPTED = 0
@@ -49,7 +49,7 @@ def run_cn_import(
                 "run `lane-controller db upgrade` first\n"
             )
             return EXIT_NOT_RUN
-        ingestor = CNIngestor(make_session_factory(engine), stations)
+        ingestor = CNIngestor(engine, stations)
         try:
             if str(path) == "-":
                 report = ingestor.ingest_all(iter_records(sys.stdin))

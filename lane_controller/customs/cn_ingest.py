@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from lane_controller.customs.cn_message import CNCancel, CNNote, message_document, parse_cn_message
 from lane_controller.customs.cn_records import RawRecord
@@ -25,7 +25,7 @@ from lane_controller.domain.stations import StationTable, UnknownStation
 from lane_controller.domain.transport_note import InvalidTransportNote
 from lane_controller.store.audit import AuditEvent, append_audit
 from lane_controller.store.coltypes import utcnow
-from lane_controller.store.outbox import enqueue
+from lane_controller.store.outbox import enqueue_new
 from lane_controller.store.transport_notes import load_note, same_content, save_cancel, save_note_version
 
 CN_TOPIC = "customs.cn"
@@ -126,34 +126,39 @@ class CNIngestor:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         stations: StationTable,
         *,
         actor: str = "cn-import",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._stations = stations
         self._actor = actor
         self._clock = clock
 
     def ingest_all(self, records: Iterable[RawRecord]) -> ImportReport:
-        """Ingest every record in order; never stops at a bad one."""
+        """Ingest every record in order, each in its own transaction; never stops at a bad one."""
         report = ImportReport()
-        for record in records:
-            report.outcomes.append(self.ingest(record))
+        with self._engine.connect() as conn:
+            for record in records:
+                report.outcomes.append(self._ingest(conn, record))
         return report
 
     def ingest(self, record: RawRecord) -> RecordOutcome:
         """Validate and store one record; a rejection is audited and changes nothing else."""
+        with self._engine.connect() as conn:
+            return self._ingest(conn, record)
+
+    def _ingest(self, conn: Connection, record: RawRecord) -> RecordOutcome:
         cn_number = _cn_number_of(record.value)
         try:
             message = self._validate(record)
             cn_number = message.cn_number
-            return self._store(record.where, message)
+            return self._store(conn, record.where, message)
         except _Rejected as rejected:
             outcome = RecordOutcome(record.where, cn_number, False, errors=rejected.errors)
-            self._audit_rejection(outcome)
+            self._audit_rejection(conn, outcome)
             return outcome
 
     def _validate(self, record: RawRecord) -> CNNote | CNCancel:
@@ -168,12 +173,12 @@ class CNIngestor:
         except UnknownStation as exc:
             raise _Rejected(FieldError("destination_station_code", str(exc))) from exc
 
-    def _store(self, where: str, message: CNNote | CNCancel) -> RecordOutcome:
+    def _store(self, conn: Connection, where: str, message: CNNote | CNCancel) -> RecordOutcome:
         document = message_document(message)
         for attempt in range(2):
             try:
-                with self._sessions.begin() as session:
-                    decision = self._apply(session, message, document)
+                with conn.begin():
+                    decision = self._apply(conn, message, document)
                     return RecordOutcome(
                         where, message.cn_number, True, decision.outcome, decision.new_version
                     )
@@ -183,9 +188,9 @@ class CNIngestor:
                     raise
         raise AssertionError("unreachable")
 
-    def _apply(self, session: Session, message: CNNote | CNCancel, document: str) -> LifecycleDecision:
+    def _apply(self, conn: Connection, message: CNNote | CNCancel, document: str) -> LifecycleDecision:
         at = self._clock()
-        stored = load_note(session, message.cn_number)
+        stored = load_note(conn, message.cn_number)
         function = MessageFunction(message.function)
         same = stored is not None and same_content(stored.current_document, document)
         decision = decide(message.cn_number, function, stored.state if stored else None, same_as_current=same)
@@ -195,10 +200,10 @@ class CNIngestor:
             pass
         elif isinstance(message, CNCancel):
             assert stored is not None
-            save_cancel(session, stored, version=decision.new_version, document=document, at=at)
+            save_cancel(conn, stored, version=decision.new_version, document=document, at=at)
         else:
             save_note_version(
-                session, stored, message.to_domain(), version=decision.new_version, document=document, at=at
+                conn, stored, message.to_domain(), version=decision.new_version, document=document, at=at
             )
         payload = {
             "cn_number": message.cn_number,
@@ -206,18 +211,18 @@ class CNIngestor:
             "version": decision.new_version,
             "document_sha256": hashlib.sha256(document.encode()).hexdigest(),
         }
-        append_audit(session, AuditEvent(_AUDIT_KINDS[decision.outcome], payload, actor=self._actor), at=at)
+        append_audit(conn, AuditEvent(_AUDIT_KINDS[decision.outcome], payload, actor=self._actor), at=at)
         if decision.outcome is not LifecycleOutcome.UNCHANGED:
-            enqueue(
-                session, CN_TOPIC, f"cn/{message.cn_number}/v{decision.new_version}", json.loads(document)
+            enqueue_new(
+                conn, CN_TOPIC, f"cn/{message.cn_number}/v{decision.new_version}", json.loads(document)
             )
         return decision
 
-    def _audit_rejection(self, outcome: RecordOutcome) -> None:
+    def _audit_rejection(self, conn: Connection, outcome: RecordOutcome) -> None:
         payload: dict[str, Any] = {
             "where": outcome.where,
             "cn_number": outcome.cn_number,
             "errors": [{"field": e.field, "reason": e.reason} for e in outcome.errors],
         }
-        with self._sessions.begin() as session:
-            append_audit(session, AuditEvent("cn.rejected", payload, actor=self._actor), at=self._clock())
+        with conn.begin():
+            append_audit(conn, AuditEvent("cn.rejected", payload, actor=self._actor), at=self._clock())

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     model_validator,
 )
@@ -97,13 +98,18 @@ class CNNote(_Strict):
     issued_at: AwareDatetime = Field(description="when the CN was issued, with its UTC offset")
     remarks: Annotated[str, Field(max_length=500)] | None = None
 
+    _note: TransportNote | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _domain_rules(self) -> CNNote:
-        self.to_domain()
+        self._note = self._build_note()
         return self
 
     def to_domain(self) -> TransportNote:
-        """The domain note; raises `InvalidTransportNote` on a cross-field rule."""
+        """The domain note, built (and its cross-field rules checked) once during validation."""
+        return self._note if self._note is not None else self._build_note()
+
+    def _build_note(self) -> TransportNote:
         return TransportNote(
             cn_number=self.cn_number,
             function=MessageFunction(self.function),

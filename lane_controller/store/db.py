@@ -94,7 +94,8 @@ def _install_sqlite_hooks(engine: Engine, *, sqlite_synchronous: str, busy_timeo
         if mode not in _BEGIN_VALUES:
             msg = f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_VALUES)}, not {mode!r}"
             raise ValueError(msg)
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: this runs once per transaction, and the statement needs no compiling.
+        conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
 def read_only_engine(engine: Engine) -> Engine:

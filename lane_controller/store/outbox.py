@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,10 @@ DEFAULT_ACK_TIMEOUT = timedelta(minutes=5)
 
 class OutboxConflictError(ValueError):
     """The message key is already queued with a different topic or payload."""
+
+
+_outbox: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_INSERT_MESSAGE = insert(_outbox)
 
 
 def _canonical(payload: Mapping[str, JsonValue]) -> str:
@@ -48,6 +52,33 @@ def _check_same(existing: OutboxMessage, topic: str, payload_text: str) -> Outbo
         )
         raise OutboxConflictError(msg)
     return existing
+
+
+def enqueue_new(
+    conn: Connection,
+    topic: str,
+    message_key: str,
+    payload: Mapping[str, JsonValue],
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Queue a message whose key is new by construction (e.g. it names a new version), in one INSERT.
+
+    A key already taken raises `IntegrityError` and fails the caller's transaction; use `enqueue` where
+    a retried step may queue the same message twice.
+    """
+    now = to_utc(at) if at is not None else utcnow()
+    conn.execute(
+        _INSERT_MESSAGE,
+        {
+            "topic": topic,
+            "message_key": message_key,
+            "payload": _canonical(payload),
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        },
+    )
 
 
 def enqueue(
