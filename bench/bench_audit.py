@@ -120,8 +120,11 @@ def main() -> None:
         admin.dispose()
         return
     try:
-        url = make_url(args.pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        pg_url = url.render_as_string(hide_password=False)
+        pg_url = (
+            make_url(args.pg_url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
         runs = [_run(pg_url, args.count, args.writers) for _ in range(args.repeat)]
         print(_line("PostgreSQL", *_median(runs), args.writers), flush=True)
     finally:

@@ -15,8 +15,11 @@ if [ -f "$stamp" ] && [ -x .venv/bin/lane-controller ]; then
 fi
 echo "bootstrap: installing lane-controller and its dependencies into .venv (first run: a few minutes)" >&2
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-# torch/torchvision are pinned to the CPU-usable releases this machine kind keeps on disk.
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+log=.venv/install.log
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[dev]'; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "bootstrap: installation failed; the whole log is in $log" >&2
+    exit 1
+fi
 rm -f .venv/.installed-*
 touch "$stamp"

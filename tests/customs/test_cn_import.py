@@ -4,7 +4,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from lane_controller.cli import main
@@ -12,10 +11,7 @@ from lane_controller.store.audit import verify_chain
 from lane_controller.store.db import create_engine_for, make_session_factory
 from lane_controller.store.models import AuditEntry, OutboxMessage, TransportNote, TransportNoteContainer
 from lane_controller.store.transport_notes import note_history, record_officer_confirmation
-from tests.conftest import BACKENDS
 from tests.customs.cn_samples import cn_record
-
-pytestmark = pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
 
 
 def write_jsonl(path: Path, records: list[object | str]) -> Path:
@@ -42,7 +38,7 @@ def counts(db_url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def test_bad_records_never_reject_good_ones(store_engine, db_url, tmp_path, capsys):
+def test_bad_records_never_reject_good_ones(migrated_engine, db_url, tmp_path, capsys):
     path = write_jsonl(
         tmp_path / "cns.jsonl",
         [
@@ -79,7 +75,7 @@ def test_bad_records_never_reject_good_ones(store_engine, db_url, tmp_path, caps
     assert counts(db_url) == {"notes": 2, "outbox": 2, "audit": 8}
 
 
-def test_replace_supersedes_cancel_ends_and_history_is_kept(store_engine, db_url, tmp_path, capsys):
+def test_replace_supersedes_cancel_ends_and_history_is_kept(migrated_engine, db_url, tmp_path, capsys):
     first = write_jsonl(tmp_path / "a.jsonl", [cn_record("CN0001")])
     assert run_import(db_url, first, capsys)[0] == 0
     updates = write_jsonl(
@@ -105,7 +101,7 @@ def test_replace_supersedes_cancel_ends_and_history_is_kept(store_engine, db_url
     assert "already exists" in report["records"][2]["errors"][0]["reason"]
     assert "was cancelled" in report["records"][4]["errors"][0]["reason"]
 
-    with make_session_factory(store_engine)() as session:
+    with make_session_factory(migrated_engine)() as session:
         history = note_history(session, "CN0001")
         assert [(v.version, v.message_function) for v in history] == [(1, "9"), (2, "5"), (3, "1")]
         assert history[0].superseded_at is not None
@@ -132,10 +128,10 @@ def test_replace_supersedes_cancel_ends_and_history_is_kept(store_engine, db_url
         assert verify_chain(session).ok
 
 
-def test_officer_confirmed_note_cannot_be_replaced_or_cancelled(store_engine, db_url, tmp_path, capsys):
+def test_officer_confirmed_note_cannot_be_replaced_or_cancelled(migrated_engine, db_url, tmp_path, capsys):
     record = cn_record("CN0009", seals=[{"seal_id": "VS0001", "seal_type": "vehicle_mounted"}])
     assert run_import(db_url, write_jsonl(tmp_path / "a.jsonl", [record]), capsys)[0] == 0
-    with make_session_factory(store_engine).begin() as session:
+    with make_session_factory(migrated_engine).begin() as session:
         record_officer_confirmation(session, "CN0009", "officer-42", datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
     changes = [
         {**record, "function": "5", "containers": ["TGHU0000008"]},
@@ -148,7 +144,7 @@ def test_officer_confirmed_note_cannot_be_replaced_or_cancelled(store_engine, db
         assert "confirmed by officer officer-42" in outcome["errors"][0]["reason"]
 
 
-def test_json_array_input_and_text_report(store_engine, db_url, tmp_path, capsys):
+def test_json_array_input_and_text_report(migrated_engine, db_url, tmp_path, capsys):
     path = tmp_path / "cns.json"
     path.write_text(
         json.dumps([cn_record("CN0101"), cn_record("CN0102", direction="sideways")]), encoding="utf-8"
@@ -162,7 +158,7 @@ def test_json_array_input_and_text_report(store_engine, db_url, tmp_path, capsys
     assert out.strip().endswith("accepted 1, rejected 1 (of 2 records)")
 
 
-def test_unreadable_json_document_imports_nothing(store_engine, db_url, tmp_path, capsys):
+def test_unreadable_json_document_imports_nothing(migrated_engine, db_url, tmp_path, capsys):
     path = tmp_path / "broken.json"
     path.write_text('[{"function": "9",', encoding="utf-8")
     assert main(["--db", db_url, "cn", "import", str(path)]) == 2
