@@ -20,7 +20,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from lane_controller.store.cli_handlers import run_audit_verify
 
-    return run_audit_verify(args.db, sys.stdout)
+    return run_audit_verify(args.db, sys.stdout, anchors=args.anchor)
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser(
         "verify", help="check the hash chain; print OK or the first broken, missing or reordered entry"
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a chain head published earlier (seq and entry hash); fails if that entry no longer carries "
+        "it, which catches a log rewritten from some point on, head included. Repeatable",
     )
     verify.set_defaults(handler=_cmd_audit_verify)
     export = audit_commands.add_parser("export", help="stream entries with their hashes to stdout")

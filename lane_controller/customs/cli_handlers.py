@@ -10,8 +10,7 @@ from typing import TextIO
 from lane_controller.customs.cn_ingest import CNIngestor, ImportReport
 from lane_controller.customs.cn_records import InputFormatError, iter_records
 from lane_controller.domain.stations import StationTable
-from lane_controller.store.db import create_engine_for, resolve_db_url
-from lane_controller.store.migrate import current_revision, head_revision
+from lane_controller.store.cli_handlers import open_migrated_engine
 
 EXIT_ALL_ACCEPTED = 0
 EXIT_SOME_REJECTED = 1
@@ -40,15 +39,10 @@ def run_cn_import(
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"cn import: station table: {exc}\n")
         return EXIT_NOT_RUN
-    url = resolve_db_url(db_url)
-    engine = create_engine_for(url)
+    engine = open_migrated_engine(db_url, sys.stderr)
+    if engine is None:
+        return EXIT_NOT_RUN
     try:
-        if current_revision(engine) != head_revision():
-            sys.stderr.write(
-                f"cn import: the database at {engine.url.render_as_string()} is not at the current schema; "
-                "run `lane-controller db upgrade` first\n"
-            )
-            return EXIT_NOT_RUN
         ingestor = CNIngestor(engine, stations)
         try:
             if str(path) == "-":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -244,6 +244,7 @@ ProblemKind = Literal[
     "duplicate entry",
     "truncated log",
     "head mismatch",
+    "anchor mismatch",
 ]
 
 
@@ -359,8 +360,52 @@ def _diagnose_mismatch(session: Session, row: Row[Any], computed: str | None) ->
     return VerifyProblem(row.seq, "altered entry", f"stored hash {row.entry_hash}, computed {shown}")
 
 
-def verify_chain(session: Session) -> VerifyReport:
-    """Walk the log in seq order and report the first broken, missing, reordered or altered entry."""
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A chain head published outside the store (printed, mailed to customs): entry `seq` had `entry_hash`.
+
+    A chain rewritten from some entry onwards, head row included, verifies on its own; it cannot keep
+    the hash of an anchored entry at or after the rewrite.
+    """
+
+    seq: int
+    entry_hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """`SEQ:HASH`, as `audit verify` prints the head (`… chain head HASH` at seq N)."""
+        seq_text, sep, digest = text.partition(":")
+        digest = digest.strip().lower()
+        if not sep or not seq_text.strip().isdigit() or len(digest) != 64 or not _is_hex(digest):
+            raise ValueError(f"anchor {text!r} must be SEQ:HASH with a 64-digit hex SHA-256")
+        return cls(int(seq_text), digest)
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
+
+
+def _check_anchors(session: Session, report: VerifyReport, anchors: Sequence[Anchor]) -> VerifyReport:
+    for anchor in sorted(anchors, key=lambda a: a.seq):
+        stored = session.execute(
+            select(AuditEntry.entry_hash).where(AuditEntry.seq == anchor.seq)
+        ).scalar_one_or_none()
+        if stored != anchor.entry_hash:
+            detail = f"published hash {anchor.entry_hash}, stored {stored or 'no entry'}"
+            return VerifyReport(
+                report.entries, report.head_hash, VerifyProblem(anchor.seq, "anchor mismatch", detail)
+            )
+    return report
+
+
+def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> VerifyReport:
+    """Walk the log in seq order and report the first broken, missing, reordered or altered entry,
+    then check that every anchored entry still carries its published hash."""
+    report = _walk_chain(session)
+    return _check_anchors(session, report, anchors) if report.ok else report
+
+
+def _walk_chain(session: Session) -> VerifyReport:
     head = session.execute(
         select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
     ).one_or_none()

@@ -4,6 +4,7 @@ exit status: 0 success, 1 the audit chain is broken, 2 the command could not run
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -11,7 +12,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from lane_controller.store.audit import export_entries, verify_chain
+from lane_controller.store.audit import Anchor, export_entries, verify_chain
 from lane_controller.store.db import create_engine_for, make_session_factory, read_only_engine, resolve_db_url
 from lane_controller.store.migrate import current_revision, head_revision, upgrade
 
@@ -32,7 +33,7 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-def _open_migrated(url: str | None, err: TextIO) -> Engine | None:
+def open_migrated_engine(url: str | None, err: TextIO) -> Engine | None:
     """An engine on an existing database at the newest revision, else None after saying why."""
     resolved = resolve_db_url(url)
     missing = _missing_sqlite_file(resolved)
@@ -70,14 +71,24 @@ def run_db_upgrade(url: str | None, out: TextIO | None = None) -> int:
     return EXIT_OK
 
 
-def run_audit_verify(url: str | None, out: TextIO, err: TextIO | None = None) -> int:
-    """Print ``OK: N entries, chain head <hash>`` (exit 0) or the first problem (exit 1)."""
-    engine = _open_migrated(url, err if err is not None else sys.stderr)
+def run_audit_verify(
+    url: str | None, out: TextIO, err: TextIO | None = None, anchors: Sequence[str] = ()
+) -> int:
+    """Print ``OK: N entries, chain head <hash>`` (exit 0) or the first problem (exit 1).
+
+    ``anchors`` are ``SEQ:HASH`` heads published earlier; each must still be in the chain."""
+    errors = err if err is not None else sys.stderr
+    try:
+        parsed = [Anchor.parse(text) for text in anchors]
+    except ValueError as exc:
+        print(f"error: {exc}", file=errors)
+        return EXIT_UNUSABLE
+    engine = open_migrated_engine(url, errors)
     if engine is None:
         return EXIT_UNUSABLE
     try:
         with make_session_factory(read_only_engine(engine))() as session:
-            report = verify_chain(session)
+            report = verify_chain(session, parsed)
     finally:
         engine.dispose()
     print(report, file=out)
@@ -111,7 +122,7 @@ def run_audit_export(
     except ValueError:
         print(f"error: --since {since!r} is not an ISO 8601 date/time", file=errors)
         return EXIT_UNUSABLE
-    engine = _open_migrated(url, errors)
+    engine = open_migrated_engine(url, errors)
     if engine is None:
         return EXIT_UNUSABLE
     try:
