@@ -18,8 +18,12 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    from lane_controller.store.cli_handlers import run_audit_verify
+    from lane_controller.store.cli_handlers import run_audit_verify, run_audit_verify_file
 
+    if args.file is not None:
+        return run_audit_verify_file(
+            args.file, args.format, sys.stdout, anchors=args.anchor, partial=args.partial
+        )
     return run_audit_verify(args.db, sys.stdout, anchors=args.anchor)
 
 
@@ -74,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEQ:HASH",
         help="a chain head published earlier (seq and entry hash); fails if that entry no longer carries "
         "it, which catches a log rewritten from some point on, head included. Repeatable",
+    )
+    verify.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        metavar="EXPORT",
+        help="verify an `audit export` file offline instead of the database",
+    )
+    verify.add_argument(
+        "--format", choices=("jsonl", "csv"), default=None, help="format of --file (default: by its suffix)"
+    )
+    verify.add_argument(
+        "--partial",
+        action="store_true",
+        help="--file is a filtered export (--since/--lane): gaps in seq are expected, not missing entries",
     )
     verify.set_defaults(handler=_cmd_audit_verify)
     export = audit_commands.add_parser("export", help="stream entries with their hashes to stdout")

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from lane_controller.store.audit import Anchor, export_entries, verify_chain
+from lane_controller.store.audit_file import verify_export
 from lane_controller.store.db import create_engine_for, make_session_factory, read_only_engine, resolve_db_url
 from lane_controller.store.migrate import current_revision, head_revision, upgrade
 
@@ -91,6 +92,31 @@ def run_audit_verify(
             report = verify_chain(session, parsed)
     finally:
         engine.dispose()
+    print(report, file=out)
+    return EXIT_OK if report.ok else EXIT_CHAIN_BROKEN
+
+
+def run_audit_verify_file(
+    path: Path,
+    fmt: str | None,
+    out: TextIO,
+    err: TextIO | None = None,
+    anchors: Sequence[str] = (),
+    *,
+    partial: bool = False,
+) -> int:
+    """Verify an export file offline (no database): OK (0), the first problem (1), or unusable (2)."""
+    errors = err if err is not None else sys.stderr
+    chosen = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+    try:
+        parsed = tuple(Anchor.parse(text) for text in anchors)
+        with path.open(encoding="utf-8", newline="") as stream:
+            report = verify_export(
+                stream, "csv" if chosen == "csv" else "jsonl", parsed, complete=not partial
+            )
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"error: {path}: {exc}", file=errors)
+        return EXIT_UNUSABLE
     print(report, file=out)
     return EXIT_OK if report.ok else EXIT_CHAIN_BROKEN
 
