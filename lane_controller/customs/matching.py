@@ -1,0 +1,268 @@
+"""Matching a truck's voted reads to the active transport note (CN) it travels on.
+
+Candidates are the active (not cancelled) notes for the lane's site and direction that share a plate or a
+container with the reads:
+
+- exit lane: notes issued by this site (``origin_site_code``) for an exit move;
+- entry lane: notes whose destination station (``destination_station_code``) is this site.
+
+A candidate *agrees* when its tractor plate is among the plates read and its containers are exactly the
+containers read. The result is one match, none, several candidates, or a mismatch (a note shares a plate
+or a container but not everything) with the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from lane_controller.customs.cn_message import CNNote, parse_cn_message
+from lane_controller.domain.cn_lifecycle import NoteStatus
+from lane_controller.domain.enums import Direction
+from lane_controller.domain.transport_note import TransportNote
+from lane_controller.store.models import LaneSession, TransportNoteContainer, TransportNoteVersion
+from lane_controller.store.models import TransportNote as NoteRow
+
+__all__ = [
+    "CandidateNote",
+    "MatchKind",
+    "MatchQuery",
+    "MatchResult",
+    "MatchedNote",
+    "MismatchReason",
+    "match_transport_note",
+]
+
+_notes: Table = NoteRow.__table__  # type: ignore[assignment]
+_versions: Table = TransportNoteVersion.__table__  # type: ignore[assignment]
+_containers: Table = TransportNoteContainer.__table__  # type: ignore[assignment]
+_sessions: Table = LaneSession.__table__  # type: ignore[assignment]
+
+
+class MatchKind(StrEnum):
+    """What the search found."""
+
+    MATCH = "match"
+    NONE = "none"
+    SEVERAL = "several"
+    MISMATCH = "mismatch"
+
+
+class MismatchReason(StrEnum):
+    """Why a candidate note does not agree with the reads."""
+
+    PLATE = "plate_mismatch"
+    CONTAINERS = "container_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchQuery:
+    """The lane and the truck's voted reads (plates without the dash, compact container numbers)."""
+
+    direction: Direction
+    site_code: str
+    plates: tuple[str, ...]
+    containers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateNote:
+    """A note that shares something with the reads, and how far it agrees."""
+
+    cn_number: str
+    tractor_plate: str
+    containers: tuple[str, ...]
+    plate_agrees: bool
+    containers_agree: bool
+
+    @property
+    def agrees(self) -> bool:
+        """Plate and containers both agree."""
+        return self.plate_agrees and self.containers_agree
+
+    @property
+    def reasons(self) -> tuple[MismatchReason, ...]:
+        """What disagrees."""
+        out = []
+        if not self.plate_agrees:
+            out.append(MismatchReason.PLATE)
+        if not self.containers_agree:
+            out.append(MismatchReason.CONTAINERS)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedNote:
+    """The note a truck travels on, with its current version and, for an entry, when it left the origin."""
+
+    note_id: int
+    cn_number: str
+    version: int
+    note: TransportNote
+    departed_at: datetime | None = None
+    """End of the exit session that let the truck out, when this store recorded it."""
+    officer_confirmed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """One match (``note``), none, several candidates, or a mismatch with its reasons."""
+
+    kind: MatchKind
+    note: MatchedNote | None = None
+    candidates: tuple[CandidateNote, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[MismatchReason, ...]:
+        """Mismatch reasons over all candidates, each once."""
+        seen: dict[MismatchReason, None] = {}
+        for candidate in self.candidates:
+            for reason in candidate.reasons:
+                seen[reason] = None
+        return tuple(seen)
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready form for the audit log."""
+        return {
+            "kind": self.kind.value,
+            "cn_number": self.note.cn_number if self.note else None,
+            "candidates": [c.cn_number for c in self.candidates],
+            "reasons": [r.value for r in self.reasons] if self.kind is MatchKind.MISMATCH else [],
+        }
+
+
+def _candidate_statement(direction: Direction, with_containers: bool) -> Select[Any]:
+    site = (
+        (_notes.c.origin_site_code == bindparam("site")) & (_notes.c.direction == Direction.EXIT.value)
+        if direction is Direction.EXIT
+        else _notes.c.destination_station_code == bindparam("site")
+    )
+    plates: BindParameter[str] = bindparam("plates", expanding=True)
+    shares = _notes.c.tractor_plate.in_(plates) | _notes.c.trailer_plate.in_(plates)
+    if with_containers:
+        shares = shares | _versions.c.id.in_(
+            select(_containers.c.version_id).where(
+                _containers.c.container_number.in_(bindparam("containers", expanding=True))
+            )
+        )
+    return (
+        select(
+            _notes.c.id,
+            _notes.c.cn_number,
+            _notes.c.current_version,
+            _notes.c.tractor_plate,
+            _notes.c.officer_confirmed_by,
+            _versions.c.id.label("version_id"),
+        )
+        .join(
+            _versions,
+            (_versions.c.note_id == _notes.c.id) & (_versions.c.version == _notes.c.current_version),
+        )
+        .where(_notes.c.status == NoteStatus.ACTIVE.value, site, shares)
+        .order_by(_notes.c.cn_number)
+    )
+
+
+# Built once: matching runs for every truck.
+_CANDIDATES = {(d, c): _candidate_statement(d, c) for d in Direction for c in (False, True)}
+_CONTAINERS = (
+    select(_containers.c.version_id, _containers.c.container_number)
+    .where(_containers.c.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_containers.c.version_id, _containers.c.position)
+)
+_DOCUMENT = select(_versions.c.document).where(_versions.c.id == bindparam("id"))
+_DEPARTED = select(func.max(_sessions.c.ended_at)).where(
+    _sessions.c.transport_note_id == bindparam("note_id"),
+    _sessions.c.direction == Direction.EXIT.value,
+    _sessions.c.outcome == "passed",
+)
+_NOTE_CACHE_SIZE = 4096
+_note_cache: OrderedDict[tuple[str, int], TransportNote] = OrderedDict()
+_note_cache_lock = threading.Lock()
+
+
+def _containers_of(conn: Connection | Session, version_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {v: [] for v in version_ids}
+    for version_id, number in conn.execute(_CONTAINERS, {"ids": list(version_ids)}):
+        found[version_id].append(number)
+    return {v: tuple(c) for v, c in found.items()}
+
+
+def _database(conn: Connection | Session) -> str:
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    return bind.engine.url.render_as_string(hide_password=True)
+
+
+def _load_note(conn: Connection | Session, version_id: int) -> TransportNote:
+    """The domain note of a stored version; a version never changes, so parsed notes are cached (per
+    database)."""
+    key = (_database(conn), version_id)
+    with _note_cache_lock:
+        cached = _note_cache.get(key)
+        if cached is not None:
+            _note_cache.move_to_end(key)
+            return cached
+    document = conn.execute(_DOCUMENT, {"id": version_id}).scalar_one()
+    message = parse_cn_message(json.loads(document))
+    if not isinstance(message, CNNote):  # pragma: no cover - a current version of an active note
+        raise TypeError(f"version {version_id} is not a note")
+    note = message.to_domain()
+    with _note_cache_lock:
+        _note_cache[key] = note
+        while len(_note_cache) > _NOTE_CACHE_SIZE:
+            _note_cache.popitem(last=False)
+    return note
+
+
+def _departed_at(conn: Connection | Session, note_id: int) -> datetime | None:
+    value: datetime | None = conn.execute(_DEPARTED, {"note_id": note_id}).scalar()
+    if value is not None and value.tzinfo is None:  # an aggregate may come back without the column type
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def match_transport_note(conn: Connection | Session, query: MatchQuery) -> MatchResult:
+    """Find the active note the reads belong to (see the module docstring for the rules)."""
+    if not query.plates and not query.containers:
+        return MatchResult(MatchKind.NONE)
+    params = {"site": query.site_code, "plates": list(query.plates), "containers": list(query.containers)}
+    rows = conn.execute(_CANDIDATES[query.direction, bool(query.containers)], params).all()
+    if not rows:
+        return MatchResult(MatchKind.NONE)
+    containers = _containers_of(conn, [r.version_id for r in rows])
+    read_plates = set(query.plates)
+    read_containers = set(query.containers)
+    candidates = tuple(
+        CandidateNote(
+            cn_number=r.cn_number,
+            tractor_plate=r.tractor_plate,
+            containers=containers[r.version_id],
+            plate_agrees=r.tractor_plate in read_plates,
+            containers_agree=set(containers[r.version_id]) == read_containers,
+        )
+        for r in rows
+    )
+    agreeing = [(row, c) for row, c in zip(rows, candidates, strict=True) if c.agrees]
+    if len(agreeing) > 1:
+        return MatchResult(MatchKind.SEVERAL, candidates=tuple(c for _, c in agreeing))
+    if not agreeing:
+        return MatchResult(MatchKind.MISMATCH, candidates=candidates)
+    row, _ = agreeing[0]
+    matched = MatchedNote(
+        note_id=row.id,
+        cn_number=row.cn_number,
+        version=row.current_version,
+        note=_load_note(conn, row.version_id),
+        departed_at=_departed_at(conn, row.id) if query.direction is Direction.ENTRY else None,
+        officer_confirmed_by=row.officer_confirmed_by,
+    )
+    return MatchResult(MatchKind.MATCH, note=matched, candidates=candidates)

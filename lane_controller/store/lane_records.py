@@ -1,0 +1,535 @@
+"""Repository of lane operations: sessions, reads, seal events, barrier commands and their audit entries.
+
+A lane writes in *batches*: everything one step of the lane produced (audit entries, the session row,
+reads, seal events, barrier commands, outbox messages) goes into the database in one transaction, in
+order, with the audit entries hash-chained exactly as :func:`lane_controller.store.audit.append_audit`
+chains them (the head row is read once per batch, then every entry takes the next seq). Batches of
+several lanes may share a transaction (group commit); each lane's records keep their order.
+
+Core statements on a connection: the lane control path runs this for every step of every truck.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+
+from lane_controller.store.audit import AuditEvent, canonical_json, compute_entry_hash, format_timestamp
+from lane_controller.store.coltypes import JsonValue, to_utc
+from lane_controller.store.models import (
+    AuditEntry,
+    AuditHead,
+    BarrierCommand,
+    Lane,
+    LaneSession,
+    Read,
+    SealEvent,
+)
+from lane_controller.store.models import TransportNote as NoteRow
+from lane_controller.store.outbox import enqueue_new
+
+__all__ = [
+    "AuditItem",
+    "BarrierAckRow",
+    "BarrierCommandRow",
+    "LaneRecord",
+    "OfficerConfirmationRow",
+    "OpenSessionRow",
+    "OutboxRow",
+    "ReadRow",
+    "SealEventRow",
+    "SessionChanged",
+    "SessionClosed",
+    "SessionOpened",
+    "ensure_lane",
+    "last_barrier_seq",
+    "last_lane_mode",
+    "open_sessions",
+    "write_records",
+]
+
+_audit_log: Table = AuditEntry.__table__  # type: ignore[assignment]
+_audit_head: Table = AuditHead.__table__  # type: ignore[assignment]
+_lanes: Table = Lane.__table__  # type: ignore[assignment]
+_sessions: Table = LaneSession.__table__  # type: ignore[assignment]
+_reads: Table = Read.__table__  # type: ignore[assignment]
+_seal_events: Table = SealEvent.__table__  # type: ignore[assignment]
+_barrier: Table = BarrierCommand.__table__  # type: ignore[assignment]
+_notes: Table = NoteRow.__table__  # type: ignore[assignment]
+
+_SELECT_HEAD_FOR_UPDATE = (
+    select(_audit_head.c.last_seq, _audit_head.c.last_hash).where(_audit_head.c.id == 1).with_for_update()
+)
+_UPDATE_HEAD = (
+    update(_audit_head)
+    .where(_audit_head.c.id == 1)
+    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
+_INSERT_AUDIT = insert(_audit_log)
+_INSERT_SESSION = insert(_sessions)
+_INSERT_READ = insert(_reads)
+_INSERT_SEAL_EVENT = insert(_seal_events)
+_INSERT_BARRIER = insert(_barrier)
+_UPDATE_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        reason=func.coalesce(bindparam("b_reason", type_=_sessions.c.reason.type), _sessions.c.reason),
+        transport_note_id=func.coalesce(
+            bindparam("b_note", type_=_sessions.c.transport_note_id.type), _sessions.c.transport_note_id
+        ),
+    )
+)
+_CLOSE_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        ended_at=bindparam("b_ended", type_=_sessions.c.ended_at.type),
+        outcome=bindparam("b_outcome"),
+        reason=func.coalesce(bindparam("b_reason", type_=_sessions.c.reason.type), _sessions.c.reason),
+    )
+)
+_CONFIRM_NOTE = (
+    update(_notes)
+    .where(_notes.c.cn_number == bindparam("b_cn"), _notes.c.status == "active")
+    .values(
+        officer_confirmed_by=bindparam("b_officer"),
+        officer_confirmed_at=bindparam("b_at", type_=_notes.c.officer_confirmed_at.type),
+        updated_at=bindparam("b_updated", type_=_notes.c.updated_at.type),
+    )
+)
+_ACK_BARRIER = (
+    update(_barrier)
+    .where(_barrier.c.lane_id == bindparam("b_lane_id"), _barrier.c.seq == bindparam("b_seq"))
+    .values(acked_at=bindparam("b_at"), result=bindparam("b_result"), error=bindparam("b_error"))
+)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+LANE_MODE_KINDS = ("lane.closed", "lane.reopened")
+"""Audit kinds that record staff closing and reopening a lane; the latest one is the lane's mode."""
+
+
+# ------------------------------------------------------------------------------------------- records
+
+
+@dataclass(slots=True, eq=False)
+class AuditItem:
+    """An audit entry to append; ``seq`` is filled in once the batch holding it is written.
+
+    ``refs`` names earlier entries (of this batch or written before) whose seq goes into the payload under
+    the given key when this one is written: a barrier command cites its decision in the same transaction.
+    """
+
+    event: AuditEvent
+    at: datetime
+    seq: int | None = field(default=None)
+    refs: Mapping[str, AuditItem] = field(default_factory=dict)
+
+    def resolve(self) -> AuditEvent:
+        """The event with its references filled in (kept as ``event`` from then on)."""
+        if self.refs:
+            seqs: dict[str, JsonValue] = {}
+            for key, ref in self.refs.items():
+                if ref.seq is None:
+                    msg = f"audit entry {self.event.kind} cites an entry not yet written ({ref.event.kind})"
+                    raise ValueError(msg)
+                seqs[key] = ref.seq
+            self.event = dataclasses.replace(self.event, payload={**self.event.payload, **seqs})
+            self.refs = {}
+        return self.event
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOpened:
+    """A truck arrived: a new lane session."""
+
+    session_id: str
+    lane_id: str
+    direction: str
+    started_at: datetime
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChanged:
+    """The session's state, reason (None keeps it) and matched note (None keeps it)."""
+
+    session_id: str
+    state: str
+    reason: str | None = None
+    transport_note_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed:
+    """The session ended (truck passed, left, was denied, or the session was closed on recovery)."""
+
+    session_id: str
+    state: str
+    ended_at: datetime
+    outcome: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRow:
+    """One plate, container or RFID read of a session."""
+
+    session_id: str
+    kind: str
+    text: str
+    confidence: float
+    accepted: bool
+    at: datetime
+    camera: str | None = None
+    image_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealEventRow:
+    """A seal status read or operation, for the session and the customs uplink."""
+
+    session_id: str | None
+    seal_id: str
+    operation: str
+    status: str | None
+    at: datetime
+    battery_pct: int | None = None
+    cn_number: str | None = None
+    device_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierCommandRow:
+    """A barrier command, written before it is sent; ``decision`` is the audit entry that allowed it."""
+
+    lane_id: str
+    session_id: str | None
+    command: str
+    seq: int
+    at: datetime
+    decision: AuditItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierAckRow:
+    """What became of a barrier command (``result`` e.g. ``open``, ``closed``, ``failed``)."""
+
+    lane_id: str
+    seq: int
+    at: datetime
+    result: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A message for the customs platform; ``key`` must be new (it names the session and the step)."""
+
+    topic: str
+    key: str
+    payload: Mapping[str, JsonValue]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerConfirmationRow:
+    """A dedicated officer (專責人員) confirmed the note's vehicle seal: the note is frozen from now on."""
+
+    cn_number: str
+    officer_id: str
+    at: datetime
+
+
+LaneRecord = (
+    AuditItem
+    | SessionOpened
+    | SessionChanged
+    | SessionClosed
+    | ReadRow
+    | SealEventRow
+    | BarrierCommandRow
+    | BarrierAckRow
+    | OutboxRow
+    | OfficerConfirmationRow
+)
+
+
+# --------------------------------------------------------------------------------------------- write
+
+
+def entry_json(seq: int, recorded_at: datetime, event: AuditEvent, payload_text: str) -> str:
+    """``canonical_entry_json`` of the entry, spliced from the payload's canonical text instead of encoding
+    the payload twice (the keys in sorted order, as ``json.dumps(..., sort_keys=True)`` writes them)."""
+    dumps = _dumps
+    return (
+        f'{{"actor":{dumps(event.actor)},"kind":{dumps(event.kind)},"lane_id":{dumps(event.lane_id)},'
+        f'"payload":{payload_text},"recorded_at":"{format_timestamp(recorded_at)}","seq":{seq},'
+        f'"session_id":{dumps(event.session_id)}}}'
+    )
+
+
+def _audit_rows(conn: Connection, items: Sequence[AuditItem]) -> list[dict[str, Any]]:
+    """Number and chain ``items`` after the current head; sets each item's ``seq``."""
+    head = conn.execute(_SELECT_HEAD_FOR_UPDATE).one_or_none()
+    if head is None:
+        msg = "audit_head row is missing: the database is not migrated or the log was tampered with"
+        raise RuntimeError(msg)
+    seq = int(head.last_seq)
+    prev_hash = str(head.last_hash)
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        seq += 1
+        event = item.resolve() if item.refs else item.event
+        recorded_at = to_utc(item.at)
+        payload_text = canonical_json(event.payload)
+        canonical = entry_json(seq, recorded_at, event, payload_text)
+        entry_hash = compute_entry_hash(prev_hash, canonical)
+        rows.append(
+            {
+                "seq": seq,
+                "recorded_at": recorded_at,
+                "lane_id": event.lane_id,
+                "session_id": event.session_id,
+                "kind": event.kind,
+                "actor": event.actor,
+                "payload": payload_text,
+                "prev_hash": prev_hash,
+                "entry_hash": entry_hash,
+            }
+        )
+        item.seq = seq
+        prev_hash = entry_hash
+    return rows
+
+
+def _coalesce(records: Sequence[LaneRecord]) -> list[LaneRecord]:
+    """One UPDATE per session and batch: a session's later state changes fold into its first one (the last
+    state wins; reason and note keep the last value given)."""
+    out: list[LaneRecord] = []
+    first: dict[str, int] = {}
+    for record in records:
+        if isinstance(record, SessionChanged):
+            at = first.get(record.session_id)
+            if at is not None:
+                earlier = out[at]
+                assert isinstance(earlier, SessionChanged)
+                out[at] = SessionChanged(
+                    record.session_id,
+                    record.state,
+                    reason=record.reason if record.reason is not None else earlier.reason,
+                    transport_note_id=record.transport_note_id
+                    if record.transport_note_id is not None
+                    else earlier.transport_note_id,
+                )
+                continue
+            first[record.session_id] = len(out)
+        out.append(record)
+    return out
+
+
+def write_records(conn: Connection, records: Sequence[LaneRecord]) -> None:
+    """Write ``records`` in the caller's transaction, in order; audit entries get gap-free seqs."""
+    items = [r for r in records if isinstance(r, AuditItem)]
+    audit_rows = _audit_rows(conn, items) if items else []
+    for record in _coalesce(records):
+        _write_one(conn, record)
+    if audit_rows:
+        conn.execute(_INSERT_AUDIT, audit_rows)
+        last = audit_rows[-1]
+        conn.execute(_UPDATE_HEAD, {"new_seq": last["seq"], "new_hash": last["entry_hash"]})
+
+
+def _write_one(conn: Connection, record: LaneRecord) -> None:
+    if isinstance(record, AuditItem):
+        return
+    if isinstance(record, SessionOpened):
+        conn.execute(
+            _INSERT_SESSION,
+            {
+                "id": record.session_id,
+                "lane_id": record.lane_id,
+                "direction": record.direction,
+                "started_at": record.started_at,
+                "state": record.state,
+            },
+        )
+    elif isinstance(record, SessionChanged):
+        conn.execute(
+            _UPDATE_SESSION,
+            {
+                "b_id": record.session_id,
+                "b_state": record.state,
+                "b_reason": record.reason,
+                "b_note": record.transport_note_id,
+            },
+        )
+    elif isinstance(record, SessionClosed):
+        conn.execute(
+            _CLOSE_SESSION,
+            {
+                "b_id": record.session_id,
+                "b_state": record.state,
+                "b_ended": record.ended_at,
+                "b_outcome": record.outcome,
+                "b_reason": record.reason,
+            },
+        )
+    elif isinstance(record, ReadRow):
+        conn.execute(
+            _INSERT_READ,
+            {
+                "session_id": record.session_id,
+                "kind": record.kind,
+                "text": record.text,
+                "confidence": record.confidence,
+                "camera": record.camera,
+                "image_sha256": record.image_sha256,
+                "box": None,
+                "accepted": record.accepted,
+                "created_at": record.at,
+            },
+        )
+    elif isinstance(record, SealEventRow):
+        conn.execute(
+            _INSERT_SEAL_EVENT,
+            {
+                "session_id": record.session_id,
+                "seal_id": record.seal_id,
+                "operation": record.operation,
+                "status": record.status,
+                "battery_pct": record.battery_pct,
+                "cn_number": record.cn_number,
+                "device_time": record.device_time,
+                "recorded_at": record.at,
+            },
+        )
+    elif isinstance(record, BarrierCommandRow):
+        decision_seq = None
+        if record.decision is not None:
+            if record.decision.seq is None:
+                msg = "a barrier command references a decision that is not written in or before its batch"
+                raise ValueError(msg)
+            decision_seq = record.decision.seq
+        conn.execute(
+            _INSERT_BARRIER,
+            {
+                "lane_id": record.lane_id,
+                "session_id": record.session_id,
+                "command": record.command,
+                "seq": record.seq,
+                "decision_audit_seq": decision_seq,
+                "issued_at": record.at,
+            },
+        )
+    elif isinstance(record, BarrierAckRow):
+        conn.execute(
+            _ACK_BARRIER,
+            {
+                "b_lane_id": record.lane_id,
+                "b_seq": record.seq,
+                "b_at": record.at,
+                "b_result": record.result,
+                "b_error": record.error,
+            },
+        )
+    elif isinstance(record, OutboxRow):
+        enqueue_new(conn, record.topic, record.key, record.payload, at=record.at)
+    elif isinstance(record, OfficerConfirmationRow):
+        conn.execute(
+            _CONFIRM_NOTE,
+            {
+                "b_cn": record.cn_number,
+                "b_officer": record.officer_id,
+                "b_at": record.at,
+                "b_updated": record.at,
+            },
+        )
+    else:  # pragma: no cover - exhaustive
+        raise TypeError(f"unknown lane record {record!r}")
+
+
+# --------------------------------------------------------------------------------------------- read
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSessionRow:
+    """A session without an end, as a crash left it."""
+
+    session_id: str
+    lane_id: str
+    direction: str
+    started_at: datetime
+    state: str
+    reason: str | None
+    transport_note_id: int | None
+
+
+def ensure_lane(conn: Connection, lane_id: str, *, name: str, direction: str, site_code: str) -> None:
+    """Create the lane row, or check that the stored one has the configured direction."""
+    row = conn.execute(select(_lanes.c.direction).where(_lanes.c.id == lane_id)).one_or_none()
+    if row is None:
+        conn.execute(
+            insert(_lanes),
+            {"id": lane_id, "name": name, "direction": direction, "site_code": site_code},
+        )
+        return
+    if row.direction != direction:
+        msg = f"lane {lane_id} is stored as an {row.direction} lane, configured as {direction}"
+        raise ValueError(msg)
+    conn.execute(update(_lanes).where(_lanes.c.id == lane_id).values(name=name, site_code=site_code))
+
+
+def open_sessions(conn: Connection, lane_id: str) -> list[OpenSessionRow]:
+    """Sessions of the lane that never ended, newest first."""
+    rows = conn.execute(
+        select(
+            _sessions.c.id,
+            _sessions.c.lane_id,
+            _sessions.c.direction,
+            _sessions.c.started_at,
+            _sessions.c.state,
+            _sessions.c.reason,
+            _sessions.c.transport_note_id,
+        )
+        .where(_sessions.c.lane_id == lane_id, _sessions.c.ended_at.is_(None))
+        .order_by(_sessions.c.started_at.desc(), _sessions.c.id)
+    ).all()
+    return [
+        OpenSessionRow(
+            session_id=r.id,
+            lane_id=r.lane_id,
+            direction=r.direction,
+            started_at=r.started_at,
+            state=r.state,
+            reason=r.reason,
+            transport_note_id=r.transport_note_id,
+        )
+        for r in rows
+    ]
+
+
+def last_barrier_seq(conn: Connection, lane_id: str) -> int:
+    """The highest barrier command sequence number used on the lane (0 when none)."""
+    value = conn.execute(select(func.max(_barrier.c.seq)).where(_barrier.c.lane_id == lane_id)).scalar()
+    return int(value or 0)
+
+
+def last_lane_mode(conn: Connection, lane_id: str) -> str | None:
+    """The kind of the lane's latest ``lane.closed``/``lane.reopened`` audit entry, None if never."""
+    value = conn.execute(
+        select(_audit_log.c.kind)
+        .where(_audit_log.c.lane_id == lane_id, _audit_log.c.kind.in_(LANE_MODE_KINDS))
+        .order_by(_audit_log.c.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
