@@ -39,6 +39,19 @@ def _cmd_cn_import(args: argparse.Namespace) -> int:
     return run_cn_import(args.db, args.file, sys.stdout, as_json=args.json, stations_file=args.stations)
 
 
+def _cmd_demo_lane(args: argparse.Namespace) -> int:
+    from lane_controller.fsm.demo import run_exit_demo
+    from lane_controller.store.cli_handlers import open_migrated_engine
+
+    engine = open_migrated_engine(args.db, sys.stderr)
+    if engine is None:
+        return 2
+    try:
+        return run_exit_demo(engine, sys.stdout)
+    finally:
+        engine.dispose()
+
+
 def _iso_datetime(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
@@ -120,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="destination station table (code,name_zh,name_en); default: the packaged working list",
     )
     cn_import.set_defaults(handler=_cmd_cn_import)
+
+    demo_lane = commands.add_parser(
+        "demo-lane",
+        help="drive one exit truck (CN20261126001 of examples/cn-messages.jsonl) through the lane state "
+        "machine on in-memory device fakes, recording to the database",
+    )
+    demo_lane.set_defaults(handler=_cmd_demo_lane)
     return parser
 
 
