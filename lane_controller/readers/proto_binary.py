@@ -1,0 +1,195 @@
+"""Message layout of the binary framing (command table in hardware_profiles/readers/README.md)."""
+
+from __future__ import annotations
+
+import struct
+
+from lane_controller.readers.frames import BinaryFrame, DropHook, DropReason
+from lane_controller.readers.framing_binary import BinaryDecoder, encode_binary
+from lane_controller.readers.messages import (
+    NAK_BYTES,
+    AckMsg,
+    EventMsg,
+    Message,
+    NakCode,
+    NakMsg,
+    Op,
+    ProtocolError,
+    Request,
+    SealStatus,
+    SealStatusMsg,
+    TagMsg,
+)
+from lane_controller.readers.wire import EchoFilter, utc_from_unix
+
+CMD_INVENTORY = 0x01
+CMD_TAG_REPORT = 0x02
+CMD_SEAL_STATUS = 0x10
+CMD_LOCK = 0x11
+CMD_UNLOCK = 0x12
+CMD_EVENT_LOG = 0x13
+CMD_SEAL_INVENTORY = 0x14
+REPLY = 0x80
+"""Reader-to-host frames carry the command code with bit 7 set."""
+BROADCAST = 0xFF
+
+OP_CMD = {
+    Op.INVENTORY: CMD_INVENTORY,
+    Op.STATUS: CMD_SEAL_STATUS,
+    Op.LOCK: CMD_LOCK,
+    Op.UNLOCK: CMD_UNLOCK,
+    Op.EVENTS: CMD_EVENT_LOG,
+    Op.SEALS: CMD_SEAL_INVENTORY,
+}
+CMD_OP = {c: o for o, c in OP_CMD.items()}
+SEAL_STATES = {1: SealStatus.SEALED, 2: SealStatus.OPENED, 3: SealStatus.TAMPERED}
+EVENT_KINDS = {1: "SEALED", 2: "OPENED", 3: "TAMPERED", 4: "BATTERY_LOW", 5: "LOCK_REFUSED"}
+
+
+def _lv(text: str | None) -> bytes:
+    raw = (text or "").encode("ascii")
+    if len(raw) > 64:
+        raise ValueError(f"field {text!r} longer than 64 bytes")
+    return bytes((len(raw),)) + raw
+
+
+class _Reader:
+    """Cursor over a payload that raises ProtocolError when it runs short."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise ProtocolError("payload too short")
+        part = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return part
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def text(self) -> str:
+        raw = self.take(self.u8())
+        if not raw or not raw.isascii() or not raw.isalnum():
+            raise ProtocolError(f"bad text field {raw!r}")
+        return raw.decode("ascii")
+
+    def end(self) -> None:
+        if self.pos != len(self.data):
+            raise ProtocolError("trailing bytes")
+
+
+def request_payload(seq: int, request: Request) -> bytes:
+    """The data bytes of one request."""
+    data = bytes((seq,))
+    if request.op not in (Op.INVENTORY, Op.SEALS):
+        data += _lv(request.seal_id)
+    if request.op in (Op.LOCK, Op.UNLOCK):
+        data += _lv(request.cn_number)
+    if request.op is Op.UNLOCK:
+        data += _lv(request.token)
+    return data
+
+
+def _seal_record(seq: int, r: _Reader) -> SealStatusMsg:
+    seal_id = r.text()
+    state = SEAL_STATES.get(r.u8())
+    battery = r.u8()
+    sealed, opened = struct.unpack(">II", r.take(8))
+    if state is None or battery > 100:
+        raise ProtocolError("bad seal state or battery")
+    return SealStatusMsg(seq, seal_id, state, battery, utc_from_unix(sealed), utc_from_unix(opened))
+
+
+def _tag(seq: int, r: _Reader) -> TagMsg:
+    epc = r.take(r.u8())
+    antenna, rssi = struct.unpack(">Bb", r.take(2))
+    if not 2 <= len(epc) <= 32:
+        raise ProtocolError("bad EPC length")
+    return TagMsg(seq, epc.hex().upper(), antenna, rssi)
+
+
+def parse_frame(frame: BinaryFrame) -> list[Message]:
+    """Messages in one reader-to-host frame; raises ProtocolError."""
+    if not frame.cmd & REPLY:
+        raise ProtocolError("host-to-reader frame")
+    r = _Reader(frame.data)
+    seq = r.u8()
+    if frame.cmd == CMD_TAG_REPORT | REPLY:
+        tag = _tag(seq, r)
+        r.end()
+        return [tag]
+    op = CMD_OP.get(frame.cmd & ~REPLY)
+    if op is None:
+        raise ProtocolError(f"unknown command 0x{frame.cmd:02X}")
+    status = r.u8()
+    if status:
+        r.end()
+        return [NakMsg(seq, NAK_BYTES.get(status, NakCode.OTHER), f"status 0x{status:02X}")]
+    out: list[Message] = []
+    if op is Op.INVENTORY:
+        count = r.u8()
+        out += [_tag(seq, r) for _ in range(count)]
+        out.append(AckMsg(seq, op, count))
+    elif op is Op.SEALS:
+        count = r.u8()
+        out += [_seal_record(seq, r) for _ in range(count)]
+        out.append(AckMsg(seq, op, count))
+    elif op is Op.EVENTS:
+        seal_id, count = r.text(), r.u8()
+        for index in range(count):
+            kind, at = struct.unpack(">BI", r.take(5))
+            out.append(
+                EventMsg(seq, seal_id, index, EVENT_KINDS.get(kind, f"0x{kind:02X}"), utc_from_unix(at))
+            )
+        out.append(AckMsg(seq, op, count))
+    else:
+        out += [_seal_record(seq, r), AckMsg(seq, op)]
+    r.end()
+    return out
+
+
+class BinaryProtocol:
+    """The binary wire protocol: decoder, echo filter and message parser for one reader address."""
+
+    seq_modulus = 256
+
+    def __init__(self, address: int = 0, echo_window_s: float = 0.5, on_drop: DropHook | None = None) -> None:
+        self.address = address
+        self._decoder = BinaryDecoder(None, on_drop)
+        self._echo = EchoFilter(echo_window_s)
+        self._on_drop = on_drop
+        self.stats = self._decoder.stats
+
+    def encode(self, seq: int, request: Request) -> bytes:
+        """The frame of one request."""
+        return encode_binary(self.address, OP_CMD[request.op], request_payload(seq, request))
+
+    def note_sent(self, raw: bytes) -> None:
+        """Remember a sent frame for echo suppression."""
+        self._echo.sent(raw)
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Messages completed by received bytes."""
+        return self._messages(self._decoder.feed(data))
+
+    def flush(self) -> list[Message]:
+        """The line went quiet."""
+        return self._messages(self._decoder.flush())
+
+    def _messages(self, frames: list[BinaryFrame]) -> list[Message]:
+        out: list[Message] = []
+        for frame in frames:
+            if self._echo.is_echo(frame.raw):
+                self.stats.drop(DropReason.ECHO, frame.raw, self._on_drop)
+                continue
+            if frame.adr not in (self.address, BROADCAST):
+                self.stats.drop(DropReason.UNEXPECTED, frame.raw, self._on_drop)
+                continue
+            try:
+                out += parse_frame(frame)
+            except ProtocolError:
+                reason = DropReason.MALFORMED if frame.cmd & REPLY else DropReason.UNEXPECTED
+                self.stats.drop(reason, frame.raw, self._on_drop)
+        return out
