@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from lane_controller.store.audit import AuditEvent, canonical_json, compute_entry_hash, format_timestamp
+from lane_controller.store.audit import AuditEvent, compute_entry_hash, format_timestamp
 from lane_controller.store.coltypes import JsonValue, to_utc
 from lane_controller.store.models import (
     AuditEntry,
@@ -113,6 +117,10 @@ _ACK_BARRIER = (
 )
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_canonical_payload = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""``audit.canonical_json`` (what ``json.dumps`` builds per call with these options), built once."""
 
 LANE_MODE_KINDS = ("lane.closed", "lane.reopened")
 """Audit kinds that record staff closing and reopening a lane; the latest one is the lane's mode."""
@@ -278,20 +286,116 @@ def entry_json(seq: int, recorded_at: datetime, event: AuditEvent, payload_text:
     )
 
 
-def _audit_rows(conn: Connection, items: Sequence[AuditItem]) -> list[dict[str, Any]]:
+# Hot statements run on the DBAPI cursor: each is compiled once per dialect by SQLAlchemy (same SQL text,
+# same bind processors, so stored values are identical) and its rows are converted without the per-call
+# execution machinery (~90 us a statement). A statement SQLAlchemy would add defaults or RETURNING to
+# takes the ordinary ``conn.execute`` path instead.
+
+_Processor = Callable[[Any], Any]
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement compiled for one dialect: its SQL and, per bind, (name, constant, processor)."""
+
+    sql: str
+    binds: tuple[tuple[str, Any, _Processor | None], ...]
+    positional: bool
+
+    def convert(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The DBAPI parameters for one row of ``params``, as SQLAlchemy would bind them."""
+        values = [
+            (params[name] if const is _NO_VALUE else const)
+            if proc is None
+            else proc(params[name] if const is _NO_VALUE else const)
+            for name, const, proc in self.binds
+        ]
+        if self.positional:
+            return values
+        return {name: value for (name, _, _), value in zip(self.binds, values, strict=True)}
+
+
+_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], _Compiled | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _compile(dialect: Dialect, stmt: Executable, keys: tuple[str, ...]) -> _Compiled | None:
+    compiled: Any = cast(ClauseElement, stmt).compile(
+        dialect=dialect, column_keys=list(keys), for_executemany=True
+    )
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.effective_returning:
+        return None
+    positional = bool(compiled.positional)
+    names = compiled.positiontup if positional else list(compiled.binds)
+    escaped = compiled.escaped_bind_names or {}
+    binds = []
+    for name in names:
+        bind = compiled.binds[name]
+        const = _NO_VALUE if name in keys else bind.effective_value
+        proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        binds.append((name if positional else escaped.get(name, name), const, proc))
+        if const is _NO_VALUE and escaped.get(name, name) != name:
+            return None
+    return _Compiled(compiled.string, tuple(binds), positional)
+
+
+def _compiled(dialect: Dialect, stmt: Executable, keys: tuple[str, ...]) -> _Compiled | None:
+    cache = _COMPILED.setdefault(dialect, {})
+    key = (id(stmt), keys)
+    if key not in cache:
+        cache[key] = _compile(dialect, stmt, keys)
+    return cache[key]
+
+
+class _Cursor:
+    """Runs module-level statements of this batch on the connection's DBAPI cursor, in its transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        if not conn.in_transaction():
+            conn.begin()  # what conn.execute's autobegin would do (and BEGIN IMMEDIATE on SQLite)
+        self._conn = conn
+        self._dialect = conn.dialect
+        self._cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        """Close the DBAPI cursor."""
+        self._cursor.close()
+
+    def run(self, stmt: Executable, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """Execute ``stmt`` for every row (one executemany); returns something with ``fetchone``."""
+        compiled = _compiled(self._dialect, stmt, tuple(rows[0]))
+        if compiled is None:
+            return self._conn.execute(stmt, list(rows) if len(rows) > 1 else rows[0])
+        params = [compiled.convert(row) for row in rows]
+        dbapi: Any = self._dialect.loaded_dbapi
+        try:
+            if len(params) == 1:
+                self._cursor.execute(compiled.sql, params[0])
+            else:
+                self._cursor.executemany(compiled.sql, params)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(
+                compiled.sql, params, exc, dbapi.Error, dialect=self._dialect, ismulti=len(params) > 1
+            ) from exc
+        return self._cursor
+
+
+def _audit_rows(cursor: _Cursor, items: Sequence[AuditItem]) -> list[dict[str, Any]]:
     """Number and chain ``items`` after the current head; sets each item's ``seq``."""
-    head = conn.execute(_SELECT_HEAD_FOR_UPDATE).one_or_none()
+    head = cursor.run(_SELECT_HEAD_FOR_UPDATE, [{}]).fetchone()
     if head is None:
         msg = "audit_head row is missing: the database is not migrated or the log was tampered with"
         raise RuntimeError(msg)
-    seq = int(head.last_seq)
-    prev_hash = str(head.last_hash)
+    seq = int(head[0])
+    prev_hash = str(head[1])
     rows: list[dict[str, Any]] = []
     for item in items:
         seq += 1
         event = item.resolve() if item.refs else item.event
         recorded_at = to_utc(item.at)
-        payload_text = canonical_json(event.payload)
+        payload_text = _canonical_payload(event.payload)
         canonical = entry_json(seq, recorded_at, event, payload_text)
         entry_hash = compute_entry_hash(prev_hash, canonical)
         rows.append(
@@ -338,124 +442,121 @@ def _coalesce(records: Sequence[LaneRecord]) -> list[LaneRecord]:
 
 
 def write_records(conn: Connection, records: Sequence[LaneRecord]) -> None:
-    """Write ``records`` in the caller's transaction, in order; audit entries get gap-free seqs."""
-    items = [r for r in records if isinstance(r, AuditItem)]
-    audit_rows = _audit_rows(conn, items) if items else []
-    for record in _coalesce(records):
-        _write_one(conn, record)
-    if audit_rows:
-        conn.execute(_INSERT_AUDIT, audit_rows)
-        last = audit_rows[-1]
-        conn.execute(_UPDATE_HEAD, {"new_seq": last["seq"], "new_hash": last["entry_hash"]})
+    """Write ``records`` in the caller's transaction, in order; audit entries get gap-free seqs.
+    Consecutive rows of the same statement go in one executemany."""
+    cursor = _Cursor(conn)
+    try:
+        items = [r for r in records if isinstance(r, AuditItem)]
+        audit_rows = _audit_rows(cursor, items) if items else []
+        run: list[dict[str, Any]] = []
+        run_stmt: Executable | None = None
+        for record in _coalesce(records):
+            if isinstance(record, OutboxRow):
+                if run_stmt is not None:
+                    cursor.run(run_stmt, run)
+                    run_stmt, run = None, []
+                enqueue_new(conn, record.topic, record.key, record.payload, at=record.at)
+                continue
+            step = _statement(record)
+            if step is None:
+                continue
+            stmt, row = step
+            if stmt is not run_stmt or (run and row.keys() != run[0].keys()):
+                if run_stmt is not None:
+                    cursor.run(run_stmt, run)
+                run_stmt, run = stmt, []
+            run.append(row)
+        if run_stmt is not None:
+            cursor.run(run_stmt, run)
+        if audit_rows:
+            cursor.run(_INSERT_AUDIT, audit_rows)
+            last = audit_rows[-1]
+            cursor.run(_UPDATE_HEAD, [{"new_seq": last["seq"], "new_hash": last["entry_hash"]}])
+    finally:
+        cursor.close()
 
 
-def _write_one(conn: Connection, record: LaneRecord) -> None:
+def _statement(record: LaneRecord) -> tuple[Executable, dict[str, Any]] | None:
+    """The statement and bind values that write ``record`` (None for audit items, written apart)."""
     if isinstance(record, AuditItem):
-        return
+        return None
     if isinstance(record, SessionOpened):
-        conn.execute(
-            _INSERT_SESSION,
-            {
-                "id": record.session_id,
-                "lane_id": record.lane_id,
-                "direction": record.direction,
-                "started_at": record.started_at,
-                "state": record.state,
-            },
-        )
-    elif isinstance(record, SessionChanged):
-        conn.execute(
-            _UPDATE_SESSION,
-            {
-                "b_id": record.session_id,
-                "b_state": record.state,
-                "b_reason": record.reason,
-                "b_note": record.transport_note_id,
-            },
-        )
-    elif isinstance(record, SessionClosed):
-        conn.execute(
-            _CLOSE_SESSION,
-            {
-                "b_id": record.session_id,
-                "b_state": record.state,
-                "b_ended": record.ended_at,
-                "b_outcome": record.outcome,
-                "b_reason": record.reason,
-            },
-        )
-    elif isinstance(record, ReadRow):
-        conn.execute(
-            _INSERT_READ,
-            {
-                "session_id": record.session_id,
-                "kind": record.kind,
-                "text": record.text,
-                "confidence": record.confidence,
-                "camera": record.camera,
-                "image_sha256": record.image_sha256,
-                "box": None,
-                "accepted": record.accepted,
-                "created_at": record.at,
-            },
-        )
-    elif isinstance(record, SealEventRow):
-        conn.execute(
-            _INSERT_SEAL_EVENT,
-            {
-                "session_id": record.session_id,
-                "seal_id": record.seal_id,
-                "operation": record.operation,
-                "status": record.status,
-                "battery_pct": record.battery_pct,
-                "cn_number": record.cn_number,
-                "device_time": record.device_time,
-                "recorded_at": record.at,
-            },
-        )
-    elif isinstance(record, BarrierCommandRow):
+        return _INSERT_SESSION, {
+            "id": record.session_id,
+            "lane_id": record.lane_id,
+            "direction": record.direction,
+            "started_at": record.started_at,
+            "state": record.state,
+        }
+    if isinstance(record, SessionChanged):
+        return _UPDATE_SESSION, {
+            "b_id": record.session_id,
+            "b_state": record.state,
+            "b_reason": record.reason,
+            "b_note": record.transport_note_id,
+        }
+    if isinstance(record, SessionClosed):
+        return _CLOSE_SESSION, {
+            "b_id": record.session_id,
+            "b_state": record.state,
+            "b_ended": record.ended_at,
+            "b_outcome": record.outcome,
+            "b_reason": record.reason,
+        }
+    if isinstance(record, ReadRow):
+        return _INSERT_READ, {
+            "session_id": record.session_id,
+            "kind": record.kind,
+            "text": record.text,
+            "confidence": record.confidence,
+            "camera": record.camera,
+            "image_sha256": record.image_sha256,
+            "box": None,
+            "accepted": record.accepted,
+            "created_at": record.at,
+        }
+    if isinstance(record, SealEventRow):
+        return _INSERT_SEAL_EVENT, {
+            "session_id": record.session_id,
+            "seal_id": record.seal_id,
+            "operation": record.operation,
+            "status": record.status,
+            "battery_pct": record.battery_pct,
+            "cn_number": record.cn_number,
+            "device_time": record.device_time,
+            "recorded_at": record.at,
+        }
+    if isinstance(record, BarrierCommandRow):
         decision_seq = None
         if record.decision is not None:
             if record.decision.seq is None:
                 msg = "a barrier command references a decision that is not written in or before its batch"
                 raise ValueError(msg)
             decision_seq = record.decision.seq
-        conn.execute(
-            _INSERT_BARRIER,
-            {
-                "lane_id": record.lane_id,
-                "session_id": record.session_id,
-                "command": record.command,
-                "seq": record.seq,
-                "decision_audit_seq": decision_seq,
-                "issued_at": record.at,
-            },
-        )
-    elif isinstance(record, BarrierAckRow):
-        conn.execute(
-            _ACK_BARRIER,
-            {
-                "b_lane_id": record.lane_id,
-                "b_seq": record.seq,
-                "b_at": record.at,
-                "b_result": record.result,
-                "b_error": record.error,
-            },
-        )
-    elif isinstance(record, OutboxRow):
-        enqueue_new(conn, record.topic, record.key, record.payload, at=record.at)
-    elif isinstance(record, OfficerConfirmationRow):
-        conn.execute(
-            _CONFIRM_NOTE,
-            {
-                "b_cn": record.cn_number,
-                "b_officer": record.officer_id,
-                "b_at": record.at,
-                "b_updated": record.at,
-            },
-        )
-    else:  # pragma: no cover - exhaustive
-        raise TypeError(f"unknown lane record {record!r}")
+        return _INSERT_BARRIER, {
+            "lane_id": record.lane_id,
+            "session_id": record.session_id,
+            "command": record.command,
+            "seq": record.seq,
+            "decision_audit_seq": decision_seq,
+            "issued_at": record.at,
+        }
+    if isinstance(record, BarrierAckRow):
+        return _ACK_BARRIER, {
+            "b_lane_id": record.lane_id,
+            "b_seq": record.seq,
+            "b_at": record.at,
+            "b_result": record.result,
+            "b_error": record.error,
+        }
+    if isinstance(record, OfficerConfirmationRow):
+        return _CONFIRM_NOTE, {
+            "b_cn": record.cn_number,
+            "b_officer": record.officer_id,
+            "b_at": record.at,
+            "b_updated": record.at,
+        }
+    raise TypeError(f"unknown lane record {record!r}")  # pragma: no cover - exhaustive
 
 
 # --------------------------------------------------------------------------------------------- read
