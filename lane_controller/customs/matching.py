@@ -7,8 +7,9 @@ container with the reads:
 - entry lane: notes whose destination station (``destination_station_code``) is this site.
 
 A candidate *agrees* when its tractor plate is among the plates read and its containers are exactly the
-containers read. The result is one match, none, several candidates, or a mismatch (a note shares a plate
-or a container but not everything) with the reasons.
+containers read, and, at an exit lane, no truck has already left through an exit on it (a CN covers one
+trip: a second exit on it is a mismatch for a person to judge). The result is one match, none, several
+candidates, or a mismatch (a note shares a plate or a container but not everything) with the reasons.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class MismatchReason(StrEnum):
 
     PLATE = "plate_mismatch"
     CONTAINERS = "container_mismatch"
+    DEPARTED = "already_departed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +88,13 @@ class CandidateNote:
     containers: tuple[str, ...]
     plate_agrees: bool
     containers_agree: bool
+    departed_at: datetime | None = None
+    """Exit lanes: when a truck already left through an exit on this note (then it does not agree)."""
 
     @property
     def agrees(self) -> bool:
-        """Plate and containers both agree."""
-        return self.plate_agrees and self.containers_agree
+        """Plate and containers both agree, and the note was not used for an exit already."""
+        return self.plate_agrees and self.containers_agree and self.departed_at is None
 
     @property
     def reasons(self) -> tuple[MismatchReason, ...]:
@@ -100,6 +104,8 @@ class CandidateNote:
             out.append(MismatchReason.PLATE)
         if not self.containers_agree:
             out.append(MismatchReason.CONTAINERS)
+        if self.departed_at is not None:
+            out.append(MismatchReason.DEPARTED)
         return tuple(out)
 
 
@@ -275,6 +281,33 @@ def _departed_at(conn: Connection | Session, note_id: int) -> datetime | None:
     return value
 
 
+def _candidate(
+    conn: Connection | Session,
+    query: MatchQuery,
+    row: Any,
+    *,
+    containers: tuple[str, ...],
+    read_plates: set[str],
+    read_containers: set[str],
+) -> CandidateNote:
+    plate_agrees = row.tractor_plate in read_plates
+    containers_agree = set(containers) == read_containers
+    # Only a note that otherwise agrees costs the look-up: the normal truck pays one query.
+    departed = (
+        _departed_at(conn, row.id)
+        if query.direction is Direction.EXIT and plate_agrees and containers_agree
+        else None
+    )
+    return CandidateNote(
+        cn_number=row.cn_number,
+        tractor_plate=row.tractor_plate,
+        containers=containers,
+        plate_agrees=plate_agrees,
+        containers_agree=containers_agree,
+        departed_at=departed,
+    )
+
+
 def match_transport_note(conn: Connection | Session, query: MatchQuery) -> MatchResult:
     """Find the active note the reads belong to (see the module docstring for the rules)."""
     if not query.plates and not query.containers:
@@ -287,12 +320,13 @@ def match_transport_note(conn: Connection | Session, query: MatchQuery) -> Match
     read_plates = set(query.plates)
     read_containers = set(query.containers)
     candidates = tuple(
-        CandidateNote(
-            cn_number=r.cn_number,
-            tractor_plate=r.tractor_plate,
+        _candidate(
+            conn,
+            query,
+            r,
             containers=containers[r.version_id],
-            plate_agrees=r.tractor_plate in read_plates,
-            containers_agree=set(containers[r.version_id]) == read_containers,
+            read_plates=read_plates,
+            read_containers=read_containers,
         )
         for r in rows
     )

@@ -48,6 +48,7 @@ class Reason(StrEnum):
     SEVERAL_CNS = "several_cns"
     PLATE_MISMATCH = "plate_mismatch"
     CONTAINER_MISMATCH = "container_mismatch"
+    CN_ALREADY_USED = "cn_already_used"
     SEAL_MISSING = "seal_missing"
     SEAL_COUNT_MISMATCH = "seal_count_mismatch"
     SEAL_ID_MISMATCH = "seal_id_mismatch"
@@ -71,6 +72,7 @@ DEFAULT_EFFECTS: Mapping[Reason, Effect] = {
     Reason.SEVERAL_CNS: Effect.REVIEW,
     Reason.PLATE_MISMATCH: Effect.REVIEW,
     Reason.CONTAINER_MISMATCH: Effect.REVIEW,
+    Reason.CN_ALREADY_USED: Effect.REVIEW,
     Reason.SEAL_MISSING: Effect.DENY,
     Reason.SEAL_COUNT_MISMATCH: Effect.DENY,
     Reason.SEAL_ID_MISMATCH: Effect.DENY,
@@ -346,6 +348,7 @@ _REASON_TEXT: Mapping[Reason, tuple[str, str]] = {
     Reason.SEVERAL_CNS: ("符合多筆運送單", "Several transport notes match"),
     Reason.PLATE_MISMATCH: ("車牌與運送單不符", "Plate does not match the transport note"),
     Reason.CONTAINER_MISMATCH: ("貨櫃號碼與運送單不符", "Container number does not match the transport note"),
+    Reason.CN_ALREADY_USED: ("此運送單已出站使用", "This transport note was already used for an exit"),
     Reason.SEAL_MISSING: ("封條缺少", "Seal missing"),
     Reason.SEAL_COUNT_MISMATCH: ("封條數量不符", "Seal count does not match"),
     Reason.SEAL_ID_MISMATCH: ("封條號碼不符", "Seal id does not match"),

@@ -195,6 +195,7 @@ class _Memo:
 _MISMATCH_REASONS = {
     MismatchReason.PLATE: Reason.PLATE_MISMATCH,
     MismatchReason.CONTAINERS: Reason.CONTAINER_MISMATCH,
+    MismatchReason.DEPARTED: Reason.CN_ALREADY_USED,
 }
 
 

@@ -36,3 +36,31 @@ def test_demo_lane_opens_on_a_recorded_decision_and_closes(tmp_path, capsys):
             assert json.loads(decision.payload)["cn_number"] == "CN20261126001"
     finally:
         engine.dispose()
+
+
+def test_a_cn_used_for_an_exit_is_not_matched_for_a_second_exit(tmp_path, capsys):
+    from lane_controller.customs.matching import MatchKind, MatchQuery, MismatchReason, match_transport_note
+    from lane_controller.domain.enums import Direction
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["--db", url, "db", "upgrade"]) == 0
+    main(["--db", url, "cn", "import", str(EXAMPLES)])
+    assert main(["--db", url, "demo-lane"]) == 0
+    capsys.readouterr()
+
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as conn:
+            query = MatchQuery(Direction.EXIT, "KHC1", ("KLA1234", "AB1234"), ("CSQU3054383",))
+            result = match_transport_note(conn, query)
+        assert result.kind is MatchKind.MISMATCH
+        assert result.reasons == (MismatchReason.DEPARTED,)
+        assert result.candidates[0].departed_at is not None
+    finally:
+        engine.dispose()
+
+    assert main(["--db", url, "demo-lane"]) == 1  # the same truck again: a person must judge
+    out = capsys.readouterr().out
+    assert "-> manual_review" in out
+    assert "already used for an exit" in out
+    assert "open #" not in out
