@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import json
 import threading
-import weakref
-from collections import OrderedDict, namedtuple
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, func, select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from lane_controller.customs.cn_message import CNNote, parse_cn_message
 from lane_controller.domain.cn_lifecycle import NoteStatus
 from lane_controller.domain.enums import Direction
 from lane_controller.domain.transport_note import TransportNote
+from lane_controller.store.fast_sql import fetch_all
 from lane_controller.store.models import LaneSession, TransportNoteContainer, TransportNoteVersion
 from lane_controller.store.models import TransportNote as NoteRow
 
@@ -199,51 +197,9 @@ _note_cache: OrderedDict[tuple[str, int], TransportNote] = OrderedDict()
 _note_cache_lock = threading.Lock()
 
 
-# The two searches of every truck run on the DBAPI cursor of a Core connection: SQLAlchemy compiles each
-# once per dialect and expands its IN lists (``construct_expanded_state``, with its bind processors), which
-# skips the per-call execution machinery. Only for columns read back without a result processor (ints and
-# strings); anything else, and ORM sessions, take ``conn.execute``.
-_RawPlan = tuple[Any, Any] | None
-_RAW_PLANS: weakref.WeakKeyDictionary[Dialect, dict[int, _RawPlan]] = weakref.WeakKeyDictionary()
-
-
-def _raw_plan(dialect: Dialect, stmt: Select[Any]) -> _RawPlan:
-    plans = _RAW_PLANS.setdefault(dialect, {})
-    if id(stmt) not in plans:
-        columns = list(stmt.selected_columns)
-        plain = all(c.type.dialect_impl(dialect).result_processor(dialect, None) is None for c in columns)
-        row_type = namedtuple("_Row", [c.key for c in columns])  # type: ignore[misc]
-        plans[id(stmt)] = (stmt.compile(dialect=dialect), row_type) if plain else None
-    return plans[id(stmt)]
-
-
-def _fetch(conn: Connection | Session, stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
-    """``conn.execute(stmt, params).all()``: rows with attribute access."""
-    plan = _raw_plan(conn.dialect, stmt) if isinstance(conn, Connection) else None
-    if plan is None or not isinstance(conn, Connection):
-        return conn.execute(stmt, params).all()
-    compiled, row_type = plan
-    if not conn.in_transaction():
-        conn.begin()  # what conn.execute's autobegin would do
-    state = compiled.construct_expanded_state(params)
-    values = {
-        k: (state.processors[k](v) if k in state.processors else v) for k, v in state.parameters.items()
-    }
-    args: Any = values if state.positiontup is None else tuple(values[k] for k in state.positiontup)
-    dbapi: Any = conn.dialect.loaded_dbapi
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(state.statement, args)
-        return [row_type(*r) for r in cursor.fetchall()]
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(state.statement, args, exc, dbapi.Error, dialect=conn.dialect) from exc
-    finally:
-        cursor.close()
-
-
 def _containers_of(conn: Connection | Session, version_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = {v: [] for v in version_ids}
-    for version_id, number in _fetch(conn, _CONTAINERS, {"ids": list(version_ids)}):
+    for version_id, number in fetch_all(conn, _CONTAINERS, {"ids": list(version_ids)}):
         found[version_id].append(number)
     return {v: tuple(c) for v, c in found.items()}
 
@@ -313,7 +269,7 @@ def match_transport_note(conn: Connection | Session, query: MatchQuery) -> Match
     if not query.plates and not query.containers:
         return MatchResult(MatchKind.NONE)
     params = {"site": query.site_code, "plates": list(query.plates), "containers": list(query.containers)}
-    rows = _fetch(conn, _CANDIDATES[query.direction, bool(query.containers)], params)
+    rows = fetch_all(conn, _CANDIDATES[query.direction, bool(query.containers)], params)
     if not rows:
         return MatchResult(MatchKind.NONE)
     containers = _containers_of(conn, [r.version_id for r in rows])

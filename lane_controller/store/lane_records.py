@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.expression import ClauseElement, Executable
+from sqlalchemy.sql.expression import Executable
 
 from lane_controller.store.audit import AuditEvent, compute_entry_hash, format_timestamp
 from lane_controller.store.coltypes import JsonValue, to_utc
+from lane_controller.store.fast_sql import DbapiCursor
 from lane_controller.store.models import (
     AuditEntry,
     AuditHead,
@@ -286,103 +284,7 @@ def entry_json(seq: int, recorded_at: datetime, event: AuditEvent, payload_text:
     )
 
 
-# Hot statements run on the DBAPI cursor: each is compiled once per dialect by SQLAlchemy (same SQL text,
-# same bind processors, so stored values are identical) and its rows are converted without the per-call
-# execution machinery (~90 us a statement). A statement SQLAlchemy would add defaults or RETURNING to
-# takes the ordinary ``conn.execute`` path instead.
-
-_Processor = Callable[[Any], Any]
-_NO_VALUE = object()
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    """A statement compiled for one dialect: its SQL and, per bind, (name, constant, processor)."""
-
-    sql: str
-    binds: tuple[tuple[str, Any, _Processor | None], ...]
-    positional: bool
-
-    def convert(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        """The DBAPI parameters for one row of ``params``, as SQLAlchemy would bind them."""
-        values = [
-            (params[name] if const is _NO_VALUE else const)
-            if proc is None
-            else proc(params[name] if const is _NO_VALUE else const)
-            for name, const, proc in self.binds
-        ]
-        if self.positional:
-            return values
-        return {name: value for (name, _, _), value in zip(self.binds, values, strict=True)}
-
-
-_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], _Compiled | None]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _compile(dialect: Dialect, stmt: Executable, keys: tuple[str, ...]) -> _Compiled | None:
-    compiled: Any = cast(ClauseElement, stmt).compile(
-        dialect=dialect, column_keys=list(keys), for_executemany=True
-    )
-    if compiled.insert_prefetch or compiled.update_prefetch or compiled.effective_returning:
-        return None
-    positional = bool(compiled.positional)
-    names = compiled.positiontup if positional else list(compiled.binds)
-    escaped = compiled.escaped_bind_names or {}
-    binds = []
-    for name in names:
-        bind = compiled.binds[name]
-        const = _NO_VALUE if name in keys else bind.effective_value
-        proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        binds.append((name if positional else escaped.get(name, name), const, proc))
-        if const is _NO_VALUE and escaped.get(name, name) != name:
-            return None
-    return _Compiled(compiled.string, tuple(binds), positional)
-
-
-def _compiled(dialect: Dialect, stmt: Executable, keys: tuple[str, ...]) -> _Compiled | None:
-    cache = _COMPILED.setdefault(dialect, {})
-    key = (id(stmt), keys)
-    if key not in cache:
-        cache[key] = _compile(dialect, stmt, keys)
-    return cache[key]
-
-
-class _Cursor:
-    """Runs module-level statements of this batch on the connection's DBAPI cursor, in its transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        if not conn.in_transaction():
-            conn.begin()  # what conn.execute's autobegin would do (and BEGIN IMMEDIATE on SQLite)
-        self._conn = conn
-        self._dialect = conn.dialect
-        self._cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-
-    def close(self) -> None:
-        """Close the DBAPI cursor."""
-        self._cursor.close()
-
-    def run(self, stmt: Executable, rows: Sequence[Mapping[str, Any]]) -> Any:
-        """Execute ``stmt`` for every row (one executemany); returns something with ``fetchone``."""
-        compiled = _compiled(self._dialect, stmt, tuple(rows[0]))
-        if compiled is None:
-            return self._conn.execute(stmt, list(rows) if len(rows) > 1 else rows[0])
-        params = [compiled.convert(row) for row in rows]
-        dbapi: Any = self._dialect.loaded_dbapi
-        try:
-            if len(params) == 1:
-                self._cursor.execute(compiled.sql, params[0])
-            else:
-                self._cursor.executemany(compiled.sql, params)
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(
-                compiled.sql, params, exc, dbapi.Error, dialect=self._dialect, ismulti=len(params) > 1
-            ) from exc
-        return self._cursor
-
-
-def _audit_rows(cursor: _Cursor, items: Sequence[AuditItem]) -> list[dict[str, Any]]:
+def _audit_rows(cursor: DbapiCursor, items: Sequence[AuditItem]) -> list[dict[str, Any]]:
     """Number and chain ``items`` after the current head; sets each item's ``seq``."""
     head = cursor.run(_SELECT_HEAD_FOR_UPDATE, [{}]).fetchone()
     if head is None:
@@ -444,7 +346,7 @@ def _coalesce(records: Sequence[LaneRecord]) -> list[LaneRecord]:
 def write_records(conn: Connection, records: Sequence[LaneRecord]) -> None:
     """Write ``records`` in the caller's transaction, in order; audit entries get gap-free seqs.
     Consecutive rows of the same statement go in one executemany."""
-    cursor = _Cursor(conn)
+    cursor = DbapiCursor(conn)
     try:
         items = [r for r in records if isinstance(r, AuditItem)]
         audit_rows = _audit_rows(cursor, items) if items else []

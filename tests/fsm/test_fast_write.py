@@ -14,7 +14,7 @@ from lane_controller.customs.cn_records import RawRecord
 from lane_controller.customs.matching import MatchKind, MatchQuery, match_transport_note
 from lane_controller.domain.enums import Direction
 from lane_controller.domain.stations import StationTable
-from lane_controller.store import lane_records
+from lane_controller.store import fast_sql
 from lane_controller.store.audit import AuditEvent, canonical_json, verify_chain
 from lane_controller.store.db import make_session_factory
 from lane_controller.store.lane_records import (
@@ -109,7 +109,7 @@ def test_batch_payload_encoder_is_canonical_json(payload: dict[str, object]) -> 
 
 
 def test_sqlalchemy_path_when_not_compiled(migrated_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lane_records, "_compiled", lambda *_: None)
+    monkeypatch.setattr(fast_sql, "_compiled", lambda *_: None)
     test_fast_path_rows_read_back_as_given(migrated_engine)
 
 
