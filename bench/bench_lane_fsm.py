@@ -87,14 +87,7 @@ class BenchLane:
         journal_max_delay_s: float = 2.0,
     ) -> None:
         self.dev = FakeDevices()
-        self.dev.recognizer.result = Recognition(
-            plates=(
-                VotedRead(ReadKind.PLATE, _plate(i), 0.95, 5),
-                VotedRead(ReadKind.PLATE, "AB1234", 0.9, 5),
-            ),
-            containers=(VotedRead(ReadKind.CONTAINER, _container(i), 0.95, 5),),
-        )
-        self.dev.seal_reader.put(SealReport(_seal(i), SealState.SEALED, 90))
+        self.load_truck(i)
         config = LaneConfig(
             lane_id=f"X{i:03d}",
             direction=Direction.EXIT,
@@ -110,6 +103,17 @@ class BenchLane:
             on_handled=hook,  # type: ignore[arg-type]
         )
         self.dev.plant.feed = self.runner.feed_inputs
+
+    def load_truck(self, k: int) -> None:
+        """The next truck is the one of CN ``k``: a CN covers one exit, so every truck has its own."""
+        self.dev.recognizer.result = Recognition(
+            plates=(
+                VotedRead(ReadKind.PLATE, _plate(k), 0.95, 5),
+                VotedRead(ReadKind.PLATE, "AB1234", 0.9, 5),
+            ),
+            containers=(VotedRead(ReadKind.CONTAINER, _container(k), 0.95, 5),),
+        )
+        self.dev.seal_reader.put(SealReport(_seal(k), SealState.SEALED, 90))
 
     @property
     def state(self) -> LaneState:
@@ -160,12 +164,12 @@ class BenchLane:
 
 
 def _store(
-    tmp: str, lanes: int, synchronous: SqliteSynchronous = "FULL"
+    tmp: str, cns: int, synchronous: SqliteSynchronous = "FULL"
 ) -> tuple[StoreRecorder, StoreMatcher, object]:
     engine = create_engine_for(f"sqlite:///{Path(tmp) / 'lane.db'}", sqlite_synchronous=synchronous)
     upgrade(engine)
     ingestor = CNIngestor(engine, StationTable.packaged())
-    for i in range(lanes):
+    for i in range(cns):
         outcome = ingestor.ingest(RawRecord(f"cn {i}", _cn(i)))
         if not outcome.accepted:
             raise SystemExit(f"bench CN rejected: {outcome.errors}")
@@ -174,16 +178,19 @@ def _store(
 
 async def per_truck(trucks: int, synchronous: SqliteSynchronous, strict: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-lane-") as tmp:
-        recorder, matcher, engine = _store(tmp, 1, synchronous)
+        warm_up = 20
+        recorder, matcher, engine = _store(tmp, warm_up + trucks, synchronous)
         lane = BenchLane(0, recorder, matcher, journal_max_delay_s=0.0 if strict else 2.0)
         await lane.runner.start()
-        for _ in range(20):  # warm-up: statement caches, pools, threads
+        for k in range(warm_up):  # statement caches, pools, threads
+            lane.load_truck(k)
             await lane.truck_settled()
         journal = lane.runner.journal
         entries0, tx0 = journal.audit_entries, recorder.transactions
         events0 = lane.runner.handled
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        for _ in range(trucks):
+        for k in range(warm_up, warm_up + trucks):
+            lane.load_truck(k)
             await lane.truck_settled()
         cpu = (time.process_time() - cpu0) / trucks * 1000
         wall = (time.perf_counter() - wall0) / trucks * 1000
@@ -210,22 +217,27 @@ async def lanes_run(count: int, seconds: float, step: float, gap: float) -> dict
             latencies.append(latency)
 
     with tempfile.TemporaryDirectory(prefix="bench-lanes-") as tmp:
-        recorder, matcher, engine = _store(tmp, count)
+        cycle = 5 * step + gap
+        per_lane = int((seconds + 8) / cycle) + 3  # more CNs than a lane can use in the run
+        recorder, matcher, engine = _store(tmp, count * per_lane)
         lanes = [BenchLane(i, recorder, matcher, hook) for i in range(count)]
         await asyncio.gather(*(lane.runner.start() for lane in lanes))
         stop = False
         trucks = 0
 
-        async def drive(lane: BenchLane, offset: float) -> None:
+        async def drive(i: int, lane: BenchLane, offset: float) -> None:
             nonlocal trucks
             await asyncio.sleep(offset)
-            while not stop:
+            for k in range(i, count * per_lane, count):
+                if stop:
+                    return
+                lane.load_truck(k)
                 await lane.truck_paced(step)
                 trucks += 1
                 await asyncio.sleep(gap)
+            raise RuntimeError(f"lane {i} used all its {per_lane} CNs before the run ended")
 
-        cycle = 5 * step + gap
-        drivers = [asyncio.create_task(drive(lane, i * cycle / count)) for i, lane in enumerate(lanes)]
+        drivers = [asyncio.create_task(drive(i, lane, i * cycle / count)) for i, lane in enumerate(lanes)]
         await asyncio.sleep(1.5)  # warm-up
         measuring, trucks = True, 0
         cpu0, wall0 = time.process_time(), time.perf_counter()
