@@ -1,7 +1,8 @@
 """Matching a truck's voted reads to the active transport note (CN) it travels on.
 
-Candidates are the active (not cancelled) notes for the lane's site and direction that share a plate or a
-container with the reads:
+Candidates are the active (not cancelled) notes for the lane's site and direction whose tractor plate or a
+container is among the reads (a trailer plate alone is no evidence: a chassis pool carries many notes'
+containers, so sharing only the trailer would make every note of the pool a candidate):
 
 - exit lane: notes issued by this site (``origin_site_code``) for an exit move;
 - entry lane: notes whose destination station (``destination_station_code``) is this site.
@@ -154,7 +155,7 @@ def _candidate_statement(direction: Direction, with_containers: bool) -> Select[
         else _notes.c.destination_station_code == bindparam("site")
     )
     plates: BindParameter[str] = bindparam("plates", expanding=True)
-    shares = _notes.c.tractor_plate.in_(plates) | _notes.c.trailer_plate.in_(plates)
+    shares = _notes.c.tractor_plate.in_(plates)
     if with_containers:
         shares = shares | _versions.c.id.in_(
             select(_containers.c.version_id).where(

@@ -93,3 +93,20 @@ def test_replaced_note_matches_its_current_version(migrated_engine: Engine) -> N
     assert current.kind is MatchKind.MATCH
     assert current.note is not None
     assert current.note.version == 2
+
+
+def test_a_shared_trailer_plate_alone_makes_no_candidate(migrated_engine: Engine) -> None:
+    """A chassis pool carries many notes' containers: notes that share only the trailer are not candidates,
+    so the truck on its own note still matches, and a truck whose tractor and containers match nothing finds
+    nothing (it is not a mismatch with every note of the pool)."""
+    ingest(
+        migrated_engine,
+        cn_record("CN0001"),
+        cn_record("CN0002", tractor_plate="KLB-5678", containers=["TGHU0000008"]),
+        cn_record("CN0003", tractor_plate="KLC-9012", containers=["MSKU0000006"]),
+    )
+    result = match(migrated_engine)
+    assert result.kind is MatchKind.MATCH
+    assert [c.cn_number for c in result.candidates] == ["CN0001"]
+    stranger = match(migrated_engine, plates=("KLZ9999", "AB1234"), containers=("HLXU0000002",))
+    assert stranger.kind is MatchKind.NONE
