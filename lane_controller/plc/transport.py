@@ -1,0 +1,196 @@
+"""Modbus transport: the pymodbus async client built from a PlcConnection, a small request API, and the
+translation of everything pymodbus can raise or answer into the typed errors of ``errors.py``.
+
+The client is made without its own reconnect (``reconnect_delay=0``) and retries (``retries=0``): the hub
+decides when to reconnect and the driver when to retry, so a request costs at most one time-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+from pymodbus.framer import FramerType
+
+from lane_controller.plc.errors import (
+    PlcConnectionError,
+    PlcError,
+    PlcExceptionReply,
+    PlcMalformedReply,
+    PlcTimeout,
+)
+from lane_controller.plc.points import Table
+from lane_controller.plc.profile import PlcConnection, TcpTransport
+
+Client = AsyncModbusTcpClient | AsyncModbusSerialClient
+_SLACK_S = 0.2
+"""Our own time-out beyond pymodbus's, in case a request hangs outside its wait (connect, lock)."""
+
+
+def quiet_pymodbus() -> None:
+    """pymodbus logs an ERROR per unanswered request and a WARNING per failed connect: the hub logs
+    transitions instead. Leave it alone where the application set a level itself."""
+    logger = logging.getLogger("pymodbus")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.CRITICAL)
+
+
+def make_client(conn: PlcConnection) -> Client:
+    """A pymodbus async client for the connection, without automatic reconnect or retries."""
+    t = conn.transport
+    common: dict[str, Any] = {"timeout": conn.request_timeout_s, "retries": 0, "reconnect_delay": 0}
+    if isinstance(t, TcpTransport):
+        return AsyncModbusTcpClient(t.host, port=t.port, **common)
+    return AsyncModbusSerialClient(
+        t.device,
+        framer=FramerType.RTU,
+        baudrate=t.baudrate,
+        bytesize=t.bytesize,
+        parity=t.parity,
+        stopbits=t.stopbits,
+        **common,
+    )
+
+
+class ModbusTransport:
+    """One Modbus client: connect, close, and typed reads and writes (no locking: the hub serialises)."""
+
+    def __init__(
+        self, conn: PlcConnection, client_factory: Callable[[PlcConnection], Client] = make_client
+    ) -> None:
+        self.conn = conn
+        self._factory = client_factory
+        self._client: Client | None = None
+        quiet_pymodbus()
+
+    @property
+    def connected(self) -> bool:
+        """The client holds an open socket or serial port."""
+        return self._client is not None and self._client.connected
+
+    async def connect(self) -> None:
+        """Open a fresh client; PlcConnectionError when it cannot."""
+        self.close()
+        client = self._factory(self.conn)
+        try:
+            ok = await asyncio.wait_for(client.connect(), self.conn.connect_timeout_s + _SLACK_S)
+        except (TimeoutError, OSError, ModbusException) as exc:
+            client.close()
+            raise PlcConnectionError(f"cannot connect to {self.conn.describe()}: {exc}") from exc
+        if not ok:
+            client.close()
+            raise PlcConnectionError(f"cannot connect to {self.conn.describe()}")
+        self._client = client
+
+    def close(self) -> None:
+        """Close the client (idempotent)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def read_bits(
+        self, table: Table, address: int, count: int, *, point: str | None = None
+    ) -> list[bool]:
+        """Read ``count`` coils or discrete inputs."""
+        client = self._live(point, table, address)
+        call = client.read_coils if table == "coil" else client.read_discrete_inputs
+        reply = await self._execute(
+            call(address, count=count, device_id=self.conn.unit_id), point, table, address
+        )
+        bits = getattr(reply, "bits", None)
+        if not isinstance(bits, list) or len(bits) < count:
+            raise PlcMalformedReply(
+                f"expected {count} bits, got {_size(bits)}", point=point, table=table, address=address
+            )
+        return [bool(b) for b in bits[:count]]
+
+    async def read_registers(
+        self, table: Table, address: int, count: int, *, point: str | None = None
+    ) -> list[int]:
+        """Read ``count`` holding or input registers."""
+        client = self._live(point, table, address)
+        call = client.read_holding_registers if table == "holding_register" else client.read_input_registers
+        reply = await self._execute(
+            call(address, count=count, device_id=self.conn.unit_id), point, table, address
+        )
+        registers = getattr(reply, "registers", None)
+        if not isinstance(registers, list) or len(registers) != count:
+            raise PlcMalformedReply(
+                f"expected {count} registers, got {_size(registers)}",
+                point=point,
+                table=table,
+                address=address,
+            )
+        return [int(r) for r in registers]
+
+    async def write_coil(self, address: int, value: bool, *, point: str | None = None) -> None:
+        """Write one coil (function code 5)."""
+        client = self._live(point, "coil", address)
+        reply = await self._execute(
+            client.write_coil(address, value, device_id=self.conn.unit_id), point, "coil", address
+        )
+        self._check_echo(reply, address, point, "coil")
+
+    async def write_register(self, address: int, value: int, *, point: str | None = None) -> None:
+        """Write one holding register (function code 6)."""
+        client = self._live(point, "holding_register", address)
+        aw = client.write_register(address, value, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, "holding_register", address)
+        self._check_echo(reply, address, point, "holding_register")
+
+    async def write_registers(self, address: int, values: list[int], *, point: str | None = None) -> None:
+        """Write consecutive holding registers (function code 16)."""
+        client = self._live(point, "holding_register", address)
+        aw = client.write_registers(address, values, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, "holding_register", address)
+        self._check_echo(reply, address, point, "holding_register")
+
+    def _live(self, point: str | None, table: Table, address: int) -> Client:
+        if self._client is None or not self._client.connected:
+            raise PlcConnectionError("not connected", point=point, table=table, address=address)
+        return self._client
+
+    async def _execute(self, request: Awaitable[Any], point: str | None, table: Table, address: int) -> Any:
+        where: dict[str, Any] = {"point": point, "table": table, "address": address}
+        timeout_ms = round(self.conn.request_timeout_s * 1000)
+        try:
+            reply = await asyncio.wait_for(request, self.conn.request_timeout_s + _SLACK_S)
+        except TimeoutError as exc:
+            raise PlcTimeout(f"no reply within {timeout_ms} ms", **where) from exc
+        except ConnectionException as exc:
+            raise PlcConnectionError(f"connection lost: {exc}", **where) from exc
+        except ModbusIOException as exc:
+            if "No response" in str(exc):
+                raise PlcTimeout(f"no reply within {timeout_ms} ms", **where) from exc
+            raise PlcMalformedReply(str(exc), **where) from exc
+        except ModbusException as exc:
+            raise PlcMalformedReply(str(exc), **where) from exc
+        except (OSError, ValueError, IndexError, TypeError) as exc:  # a broken frame pymodbus did not catch
+            raise PlcMalformedReply(f"{type(exc).__name__}: {exc}", **where) from exc
+        if reply is None:
+            raise PlcMalformedReply("empty reply", **where)
+        if reply.isError():
+            code = getattr(reply, "exception_code", None)
+            if isinstance(code, int):
+                raise PlcExceptionReply(code, **where)
+            raise PlcMalformedReply(f"error reply {reply}", **where)
+        return reply
+
+    @staticmethod
+    def _check_echo(reply: Any, address: int, point: str | None, table: Table) -> None:
+        echoed = getattr(reply, "address", address)
+        if echoed != address:
+            raise PlcMalformedReply(
+                f"write echoed address {echoed}", point=point, table=table, address=address
+            )
+
+
+def _size(values: object) -> str:
+    return str(len(values)) if isinstance(values, list) else "none"
+
+
+__all__ = ["ModbusTransport", "PlcError", "make_client", "quiet_pymodbus"]

@@ -1,0 +1,1 @@
+"""Barrier PLC driver tests."""
