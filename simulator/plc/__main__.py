@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         required=True,
-        help="profile name in hardware_profiles/plc (generic, came-gard, roger, register-only) or a .toml path",
+        help="a name in hardware_profiles/plc (generic, came-gard, roger, register-only) or a .toml path",
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--tcp", metavar="HOST:PORT", help="serve Modbus TCP here (port 0: any free port)")
@@ -35,9 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--baudrate", type=int, default=38400, help="RTU baud rate (default 38400)")
     parser.add_argument(
-        "--parity", choices=("N", "E", "O"), default="E", help="RTU parity (default E; N where the pty refuses it)"
+        "--parity",
+        choices=("N", "E", "O"),
+        default="E",
+        help="RTU parity (default E; N where the pty refuses it)",
     )
-    parser.add_argument("--travel-s", type=float, default=3.0, help="seconds per full boom stroke (default 3)")
+    parser.add_argument(
+        "--travel-s", type=float, default=3.0, help="seconds per full boom stroke (default 3)"
+    )
     parser.add_argument(
         "--watchdog-ms",
         type=int,

@@ -124,6 +124,6 @@ async def request_fails(call: Awaitable[Any]) -> bool:
     """Whether a request got no usable answer (time-out, broken frame, closed connection)."""
     try:
         rsp = await call
-    except (ModbusException, asyncio.TimeoutError, ConnectionError):
+    except (TimeoutError, ModbusException, ConnectionError):
         return True
     return bool(rsp.isError())

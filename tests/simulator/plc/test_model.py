@@ -34,7 +34,7 @@ def test_address_conversion() -> None:
     ("edit", "message"),
     [
         (("numbering", '"zero_based"', '"two_based"'), "numbering"),
-        (("limit_up", 'address = 0 }', 'address = 1 }'), "overlaps"),
+        (("limit_up", "address = 0 }", "address = 1 }"), "overlaps"),
         (("state", "enum = { open = 16", "enum = { ajar = 16"), "unknown names"),
         (("cmd_seq", '"holding_register", address = 3', '"input_register", address = 9'), "writable"),
         (("style", '"coil_pulse"', '"smoke_signal"'), "style"),
@@ -62,7 +62,12 @@ def test_open_close_cycle_travels_at_constant_speed() -> None:
     assert not snap["limit_up"] and not snap["limit_down"]
     plc.advance(0.6)
     snap = plc.snapshot()
-    assert (snap["state"], snap["limit_up"], snap["motor_running"], snap["cmd_seq_ack"]) == ("open", True, False, 1)
+    assert (snap["state"], snap["limit_up"], snap["motor_running"], snap["cmd_seq_ack"]) == (
+        "open",
+        True,
+        False,
+        1,
+    )
     plc.command("close", seq=2)
     plc.advance(1.1)
     assert plc.snapshot()["state"] == "closed" and plc.cycle_count == 1

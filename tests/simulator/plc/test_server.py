@@ -1,4 +1,4 @@
-"""The simulated PLC through pymodbus's own masters: every profile over TCP and RTU, exceptions, fault knobs."""
+"""The simulated PLC through pymodbus masters: every profile over TCP and RTU, exceptions, fault knobs."""
 
 from __future__ import annotations
 
@@ -66,7 +66,9 @@ def test_exception_codes(transport: str) -> None:
             assert rsp.exception_code == 2
             rsp = await client.read_coils(0, count=6, device_id=1)
             assert rsp.bits[:6] == [False] * 6
-            rsp = await client.mask_write_register(address=0, and_mask=1, or_mask=0, device_id=1)  # FC 22: not in function_codes
+            rsp = await client.mask_write_register(
+                address=0, and_mask=1, or_mask=0, device_id=1
+            )  # FC 22: not in function_codes
             assert rsp.exception_code == 1
         finally:
             client.close()
