@@ -210,9 +210,12 @@ def test_dropped_connection_stop_and_restart_on_the_same_port() -> None:
         server, client = await start(plc, "tcp")
         point = plc.profile.points["state"]
         port = server.port
+        once = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=0.5, retries=0, reconnect_delay=0)
         try:
+            assert await once.connect()
             await server.drop_connections()
-            await wait_for(lambda: not client.connected)
+            await wait_for(lambda: not once.connected)
+            assert await request_fails(read_raw(client, point))
             await server.stop()
             refused = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=0.3, retries=0, reconnect_delay=0)
             assert not await refused.connect()
@@ -226,6 +229,7 @@ def test_dropped_connection_stop_and_restart_on_the_same_port() -> None:
             assert await read_point(again, point) == "open"
             again.close()
         finally:
+            once.close()
             client.close()
             await server.close()
 
