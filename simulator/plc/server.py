@@ -148,5 +148,10 @@ class PlcServer:
 
 
 def quiet_pymodbus(level: int = logging.CRITICAL) -> None:
-    """pymodbus logs every dropped connection and bad frame as an error: the simulator causes them."""
-    logging.getLogger("pymodbus").setLevel(level)
+    """pymodbus logs every dropped connection and bad frame as an error: the simulator causes them.
+
+    Leaves a level someone already set alone.
+    """
+    logger = logging.getLogger("pymodbus")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(level)
