@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lane_controller.customs.cn_message import CNNote, parse_cn_message
@@ -155,7 +155,7 @@ def _candidate_statement(direction: Direction, with_containers: bool) -> Select[
         else _notes.c.destination_station_code == bindparam("site")
     )
     plates: BindParameter[str] = bindparam("plates", expanding=True)
-    shares = _notes.c.tractor_plate.in_(plates)
+    shares: ColumnElement[bool] = _notes.c.tractor_plate.in_(plates)
     if with_containers:
         shares = shares | _versions.c.id.in_(
             select(_containers.c.version_id).where(

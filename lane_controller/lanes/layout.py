@@ -1,0 +1,164 @@
+"""Lane layouts: one file per lane naming its hardware by profile, strict on load.
+
+A layout (``hardware_profiles/lanes/<lane>.toml``) holds the lane's configuration (``[lane]``, the state
+machine's :class:`~lane_controller.fsm.config.LaneConfig`), its barrier PLC (``[plc]``: a profile of
+``hardware_profiles/plc/`` and where to reach it) and its serial readers (``[rfid]``, ``[seal_reader]``:
+profiles of ``hardware_profiles/readers/`` and their ports). Loading resolves every profile it names, so a
+typo in a profile name, an unknown key or a bad value fails at start-up with the file, the key and the
+reason, never when the first truck arrives.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lane_controller.fsm.config import LaneConfig
+from lane_controller.plc.profile import (
+    PlcConnection,
+    PlcProfile,
+    PlcProfileError,
+    connection_for,
+    load_plc_profile,
+)
+from lane_controller.readers.profile import PROFILE_DIR as READER_PROFILE_DIR
+from lane_controller.readers.profile import ProfileError, ReaderProfile, load_profiles
+
+LAYOUT_DIR = Path(__file__).resolve().parents[2] / "hardware_profiles" / "lanes"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlcSection(_Strict):
+    """The lane's barrier PLC: a profile name and the transport keys that differ from the profile's."""
+
+    profile: str = Field(min_length=1)
+    transport: dict[str, Any] = Field(default_factory=dict)
+    """E.g. ``{ host = "10.20.0.11", port = 502 }`` or ``{ device = "/dev/ttyUSB0" }``."""
+
+
+class ReaderSection(_Strict):
+    """A serial reader: a profile name and, when it differs from the profile's, the port."""
+
+    profile: str = Field(min_length=1)
+    url: str | None = Field(default=None, min_length=1)
+
+
+class LayoutFile(_Strict):
+    """The file as written."""
+
+    lane: LaneConfig
+    plc: PlcSection
+    rfid: ReaderSection | None = None
+    seal_reader: ReaderSection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderPlan:
+    """A reader profile and the port the lane opens it on."""
+
+    profile: ReaderProfile
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class LaneLayout:
+    """One lane with every profile it names resolved."""
+
+    path: Path
+    config: LaneConfig
+    plc_profile: PlcProfile
+    plc_connection: PlcConnection
+    rfid: ReaderPlan | None
+    seal_reader: ReaderPlan | None
+
+
+class LayoutError(ValueError):
+    """A layout that cannot be used: names the file, the key and the reason."""
+
+    def __init__(self, path: Path, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = path, key, reason
+        super().__init__(f"{path}: {key}: {reason}")
+
+
+def _reader(
+    path: Path, key: str, section: ReaderSection | None, profiles: dict[str, ReaderProfile], kind: str
+) -> ReaderPlan | None:
+    if section is None:
+        return None
+    profile = profiles.get(section.profile)
+    if profile is None:
+        known = ", ".join(sorted(p for p, v in profiles.items() if v.kind == kind)) or "none"
+        raise LayoutError(path, f"{key}.profile", f"no reader profile {section.profile!r} (known: {known})")
+    if profile.kind != kind:
+        raise LayoutError(
+            path, f"{key}.profile", f"{section.profile!r} is an {profile.kind} reader, not {kind}"
+        )
+    return ReaderPlan(profile, section.url or profile.port.url)
+
+
+def load_layout(
+    path: Path | str,
+    *,
+    plc_profile_dir: Path | None = None,
+    reader_profile_dir: Path = READER_PROFILE_DIR,
+) -> LaneLayout:
+    """Load a lane layout and the profiles it names; raises :class:`LayoutError` on the first problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LayoutError(path, "(file)", "no such layout") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LayoutError(path, "(file)", f"cannot parse: {exc}") from exc
+    try:
+        layout = LayoutFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        raise LayoutError(
+            path, key, "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        ) from exc
+    try:
+        plc_profile = (
+            load_plc_profile(layout.plc.profile, plc_profile_dir)
+            if plc_profile_dir is not None
+            else load_plc_profile(layout.plc.profile)
+        )
+        connection = connection_for(plc_profile, layout.plc.transport, source=str(path))
+    except PlcProfileError as exc:
+        key = "plc.profile" if exc.key == "(file)" else f"plc.{exc.key}"
+        where = "" if str(exc.path) == str(path) else f" ({exc.path})"
+        raise LayoutError(path, key, exc.reason + where) from exc
+    try:
+        readers = load_profiles(reader_profile_dir)
+    except ProfileError as exc:
+        raise LayoutError(path, "(reader profiles)", str(exc)) from exc
+    return LaneLayout(
+        path=path,
+        config=layout.lane,
+        plc_profile=plc_profile,
+        plc_connection=connection,
+        rfid=_reader(path, "rfid", layout.rfid, readers, "rfid"),
+        seal_reader=_reader(path, "seal_reader", layout.seal_reader, readers, "eseal"),
+    )
+
+
+def load_layouts(directory: Path = LAYOUT_DIR) -> dict[str, LaneLayout]:
+    """Every layout in a folder, by lane id (two files for one lane id are an error)."""
+    layouts: dict[str, LaneLayout] = {}
+    for path in sorted(directory.glob("*.toml")):
+        layout = load_layout(path)
+        lane_id = layout.config.lane_id
+        if lane_id in layouts:
+            raise LayoutError(
+                path, "lane.lane_id", f"lane {lane_id!r} is also laid out in {layouts[lane_id].path}"
+            )
+        layouts[lane_id] = layout
+    return layouts

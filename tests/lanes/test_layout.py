@@ -1,0 +1,98 @@
+"""Lane layouts: the shipped ones load; every kind of mistake names the file, the key and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lane_controller.domain.enums import Direction
+from lane_controller.lanes.layout import LAYOUT_DIR, LayoutError, load_layout, load_layouts
+from lane_controller.plc.profile import RtuTransport, TcpTransport
+
+GOOD = """
+[lane]
+lane_id = "X9"
+direction = "exit"
+site_code = "KHC1"
+
+[plc]
+profile = "generic"
+transport = { host = "127.0.0.1", port = 1502 }
+
+[rfid]
+profile = "rfid-lane-ascii"
+url = "socket://127.0.0.1:7000"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "lane.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_layouts_resolve_their_profiles() -> None:
+    layouts = load_layouts(LAYOUT_DIR)
+    assert set(layouts) == {"X1", "E1"}
+    exit_lane, entry_lane = layouts["X1"], layouts["E1"]
+    assert exit_lane.config.direction is Direction.EXIT
+    assert exit_lane.plc_profile.name == "generic"
+    assert isinstance(exit_lane.plc_connection.transport, TcpTransport)
+    assert exit_lane.plc_connection.transport.host == "10.20.1.11"
+    assert entry_lane.plc_profile.name == "came-gard"
+    transport = entry_lane.plc_connection.transport
+    assert isinstance(transport, RtuTransport)
+    assert (transport.baudrate, transport.parity) == (38400, "E")  # from the profile, device from the layout
+    assert transport.device.endswith("usb-lane-e1-rs485-if00")
+    assert entry_lane.rfid is not None and entry_lane.rfid.profile.framing == "binary"
+    assert entry_lane.seal_reader is not None and entry_lane.seal_reader.profile.kind == "eseal"
+
+
+def test_a_good_layout_with_overrides(tmp_path: Path) -> None:
+    layout = load_layout(write(tmp_path, GOOD))
+    assert layout.config.lane_id == "X9"
+    assert layout.plc_connection.describe() == "tcp 127.0.0.1:1502"
+    assert layout.rfid is not None and layout.rfid.url == "socket://127.0.0.1:7000"
+    assert layout.seal_reader is None
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        (('site_code = "KHC1"', 'site_code = "KHC1"\nlane_speed = 3'), "lane.lane_speed", "unknown key"),
+        (('direction = "exit"', 'direction = "sideways"'), "lane.direction", "exit"),
+        (('profile = "generic"', 'profile = "generik"'), "plc.profile", "no such profile"),
+        (("port = 1502", 'port = "x"'), "plc.transport.port", "integer"),
+        (("port = 1502", "port = 1502, baud = 9600"), "plc.transport.baud", "unknown key"),
+        (('profile = "rfid-lane-ascii"', 'profile = "rfid-lane-asci"'), "rfid.profile", "no reader profile"),
+        (('profile = "rfid-lane-ascii"', 'profile = "eseal-lane-binary"'), "rfid.profile", "not rfid"),
+        (("[rfid]", "[rfid_reader]"), "rfid_reader", "unknown key"),
+    ],
+)
+def test_mistakes_name_file_key_and_reason(
+    tmp_path: Path, change: tuple[str, str], key: str, reason: str
+) -> None:
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(LayoutError) as info:
+        load_layout(path)
+    assert info.value.path == path
+    assert info.value.key == key
+    assert reason in str(info.value)
+
+
+def test_missing_file_and_broken_toml(tmp_path: Path) -> None:
+    with pytest.raises(LayoutError, match="no such layout"):
+        load_layout(tmp_path / "none.toml")
+    with pytest.raises(LayoutError, match="cannot parse"):
+        load_layout(write(tmp_path, "[lane\n"))
+
+
+def test_two_files_for_one_lane(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.toml")
+    write(tmp_path, GOOD, "b.toml")
+    with pytest.raises(LayoutError, match="also laid out in") as info:
+        load_layouts(tmp_path)
+    assert info.value.key == "lane.lane_id"
