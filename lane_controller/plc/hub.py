@@ -83,6 +83,11 @@ class ModbusHub:
             self._succeeded()
             return result
 
+    def reopen(self) -> None:
+        """Allow requests again after ``close()`` (the next one connects)."""
+        self._closed = False
+        self._next_connect_at = 0.0
+
     async def close(self) -> None:
         """Close the connection; later requests fail with PlcConnectionError."""
         async with self._lock:

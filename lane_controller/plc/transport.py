@@ -135,6 +135,13 @@ class ModbusTransport:
         )
         self._check_echo(reply, address, point, "coil")
 
+    async def write_coils(self, address: int, values: list[bool], *, point: str | None = None) -> None:
+        """Write consecutive coils (function code 15)."""
+        client = self._live(point, "coil", address)
+        aw = client.write_coils(address, values, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, "coil", address)
+        self._check_echo(reply, address, point, "coil")
+
     async def write_register(self, address: int, value: int, *, point: str | None = None) -> None:
         """Write one holding register (function code 6)."""
         client = self._live(point, "holding_register", address)

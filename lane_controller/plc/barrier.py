@@ -1,0 +1,460 @@
+"""Barrier driver: status polling, host heartbeat, PLC heartbeat watch, and confirmed commands.
+
+Background tasks never raise: a failed request makes the status unavailable and names the error. Command
+methods return a CommandOutcome (confirmed or why not) instead of raising for device errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from lane_controller.plc.codec import ReadBlock, RegisterCodec, Value, WriteOp
+from lane_controller.plc.errors import PlcError, PlcExceptionReply
+from lane_controller.plc.hub import ModbusHub
+from lane_controller.plc.points import Command
+from lane_controller.plc.profile import PlcConnection, PlcProfile, connection_for
+from lane_controller.plc.status import BarrierStatus, CommandOutcome, Outcome
+from lane_controller.plc.transport import ModbusTransport
+
+log = logging.getLogger(__name__)
+Listener = Callable[[BarrierStatus], None]
+COMMAND_RETRIES = 1
+"""Extra tries of a command write that timed out or lost the connection (same sequence number)."""
+_STATUS_FIELDS = frozenset(BarrierStatus.__dataclass_fields__)
+
+
+class BarrierDriver:
+    """Drives one barrier PLC as its profile describes. ``start()`` before commands; ``stop()`` at the end."""
+
+    def __init__(
+        self,
+        profile: PlcProfile,
+        connection: PlcConnection | None = None,
+        *,
+        name: str | None = None,
+        hub: ModbusHub | None = None,
+    ) -> None:
+        self.profile = profile
+        self.name = name or profile.name
+        self.codec = RegisterCodec(profile)
+        self.hub = hub or ModbusHub(connection or connection_for(profile), name=self.name)
+        self.hub.on_connect = self._on_connect
+        self._timing = profile.timing
+        self._status = BarrierStatus(self.name)
+        self._changed = asyncio.Event()
+        self._listeners: list[Listener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._release: asyncio.Task[None] | None = None
+        self._cmd_lock = asyncio.Lock()
+        self._seq: int | None = None
+        self._sent_seq: int | None = None
+        self._host_beat = 0
+        self._hb_value: int | None = None
+        self._hb_changed_at: float | None = None
+        self._settings: dict[str, int] = {}
+        self._polls = 0
+
+    # --- life cycle
+
+    async def start(self) -> None:
+        """Start polling (and the host heartbeat, where the profile has one); returns at once."""
+        if self._tasks:
+            return
+        self.hub.reopen()
+        self._tasks.append(asyncio.create_task(self._poll_loop(), name=f"plc {self.name} poll"))
+        if self.profile.has("host_heartbeat"):
+            self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name=f"plc {self.name} heartbeat"))
+
+    async def stop(self) -> None:
+        """Stop the tasks and close the connection; the PLC's watchdog then expires by design."""
+        tasks = [*self._tasks, *([self._release] if self._release else [])]
+        self._tasks, self._release = [], None
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.hub.close()
+        self._publish(
+            replace(self._status, available=False, last_error="driver stopped", last_error_kind=None)
+        )
+
+    # --- status
+
+    def status(self) -> BarrierStatus:
+        """The latest snapshot."""
+        return self._status
+
+    def subscribe(self, callback: Listener) -> Callable[[], None]:
+        """Call ``callback`` with every new status (each poll, and each change of availability or error);
+        returns a function that unsubscribes."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    async def wait_for(
+        self, predicate: Callable[[BarrierStatus], bool], timeout_s: float, *, since: float | None = None
+    ) -> BarrierStatus | None:
+        """The first available status (read after ``since``, a monotonic time) that satisfies ``predicate``,
+        or None after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            st = self._status
+            fresh = since is None or (st.read_at is not None and st.read_at >= since)
+            if st.available and fresh and predicate(st):
+                return st
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def poll(self) -> BarrierStatus:
+        """Read the status now (the poll task does this every ``poll_ms``)."""
+        started = time.monotonic()
+        values: dict[str, Value] = {}
+        try:
+            for block in self.codec.plan:
+                raw = await self.hub.request(partial(_read, block=block))
+                values.update(self.codec.decode_block(block, raw))
+        except PlcError as exc:
+            self._failed(exc)
+        else:
+            self._publish(self._snapshot(values, started))
+        return self._status
+
+    # --- commands
+
+    async def open(self) -> CommandOutcome:
+        """Raise the boom: confirmed by the PLC's acknowledgement, then ``limit_up``."""
+        return await self._command("open")
+
+    async def close(self) -> CommandOutcome:
+        """Lower the boom: confirmed by the acknowledgement, then ``limit_down`` (the PLC refuses it while
+        a vehicle is under the boom)."""
+        return await self._command("close")
+
+    async def stop_boom(self) -> CommandOutcome:
+        """Stop the boom where it is (always obeyed)."""
+        return await self._command("stop")
+
+    async def reset(self) -> CommandOutcome:
+        """Clear a latched fault whose cause is gone."""
+        return await self._command("reset")
+
+    async def set_auto_close(self, seconds: int) -> CommandOutcome:
+        """Let the PLC close this long after the vehicle cleared (0: never); written again on reconnect."""
+        return await self._setting("auto_close_s", seconds)
+
+    async def set_lane_mode(self, mode: int) -> CommandOutcome:
+        """0 automatic, 1 held closed, 2 held open; written again on reconnect."""
+        return await self._setting("lane_mode", mode)
+
+    # --- background tasks
+
+    async def _poll_loop(self) -> None:
+        period = self._timing.poll_ms / 1000
+        next_at = time.monotonic()
+        while True:
+            try:
+                await self.poll()
+            except Exception:  # a bug must not stop the lane's barrier status
+                log.exception("PLC %s: poll failed", self.name)
+            next_at += period
+            now = time.monotonic()
+            next_at = max(next_at, now)  # late (a slow or timed-out request): do not catch up
+            await asyncio.sleep(next_at - now)
+
+    async def _heartbeat_loop(self) -> None:
+        period = self._timing.heartbeat_ms / 1000
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.hub.request(self._write_heartbeat)
+            except PlcError:
+                pass  # the hub logged it; the poll shows it
+            except Exception:
+                log.exception("PLC %s: heartbeat failed", self.name)
+
+    async def _on_connect(self, transport: ModbusTransport) -> None:
+        """After every (re)connect: the watchdog period, a fresh heartbeat, the lane's settings."""
+        if self.profile.has("watchdog_ms"):
+            await _apply(transport, self.codec.encode("watchdog_ms", self._timing.watchdog_ms), self._fcs)
+        if self.profile.has("host_heartbeat"):
+            await self._write_heartbeat(transport)
+        for name, value in self._settings.items():
+            await _apply(transport, self.codec.encode(name, value), self._fcs)
+
+    async def _write_heartbeat(self, transport: ModbusTransport) -> None:
+        self._host_beat = self._host_beat % 0xFFFF + 1
+        await _apply(transport, self.codec.encode("host_heartbeat", self._host_beat), self._fcs)
+
+    @property
+    def _fcs(self) -> tuple[int, ...]:
+        return self.profile.function_codes
+
+    # --- status building
+
+    def _snapshot(self, values: dict[str, Value], started: float) -> BarrierStatus:
+        now = time.monotonic()
+        frozen = False
+        beat = values.get("plc_heartbeat")
+        if isinstance(beat, int):
+            if beat != self._hb_value or self._hb_changed_at is None:
+                self._hb_value, self._hb_changed_at = beat, now
+            frozen = (now - self._hb_changed_at) * 1000 >= self._timing.plc_frozen_ms
+            if frozen != self._status.plc_frozen:
+                if frozen:
+                    log.warning(
+                        "PLC %s: heartbeat frozen at %d for %d ms",
+                        self.name,
+                        beat,
+                        self._timing.plc_frozen_ms,
+                    )
+                else:
+                    log.info("PLC %s: heartbeat running again", self.name)
+        ack = values.get("cmd_seq_ack")
+        if self._seq is None and isinstance(ack, int):
+            self._seq = ack  # carry on from the PLC's last sequence number: a restart must not repeat it
+        fields: dict[str, Any] = {k: v for k, v in values.items() if k in _STATUS_FIELDS}
+        plc_code = str(values.get("fault_code", "none"))
+        plc_fault = bool(values.get("fault", False)) or plc_code != "none"
+        stats = self.hub.stats
+        self._polls += 1
+        fields.update(
+            available=True,
+            plc_frozen=frozen,
+            fault=plc_fault or frozen,
+            fault_code="plc_frozen"
+            if frozen
+            else plc_code
+            if plc_code != "none" or not plc_fault
+            else "fault",
+            cmd_seq=self._sent_seq,
+            last_error=None,
+            last_error_kind=None,
+            read_at=started,
+            polls=self._polls,
+            failures=stats.failures,
+            reconnects=stats.reconnects,
+        )
+        return BarrierStatus(self.name, **fields)
+
+    def _failed(self, exc: PlcError) -> None:
+        self._hb_changed_at = None  # judge the heartbeat afresh once the PLC answers again
+        old = self._status
+        st = replace(
+            old,
+            available=False,
+            last_error=str(exc),
+            last_error_kind=type(exc).__name__,
+            failures=self.hub.stats.failures,
+            reconnects=self.hub.stats.reconnects,
+        )
+        self._status = st
+        if (old.available, old.last_error) != (st.available, st.last_error):
+            self._publish(st)
+
+    def _publish(self, st: BarrierStatus) -> None:
+        self._status = st
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for listener in list(self._listeners):
+            try:
+                listener(st)
+            except Exception:
+                log.exception("PLC %s: status listener failed", self.name)
+
+    # --- commands
+
+    async def _setting(self, name: str, value: int) -> CommandOutcome:
+        t0 = time.monotonic()
+        if not self.profile.has(name):
+            return CommandOutcome(name, False, Outcome.UNAVAILABLE, f"the profile has no {name} point")
+        op = self.codec.encode(name, value)  # ValueError for a value that does not fit: a caller's bug
+        self._settings[name] = value
+        try:
+            await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+        except PlcError as exc:
+            return _failure(name, None, exc, t0)
+        return CommandOutcome(name, True, Outcome.OK, f"{name} = {value}", None, time.monotonic() - t0)
+
+    async def _command(self, command: Command) -> CommandOutcome:
+        t0 = time.monotonic()
+        if not self._tasks:
+            raise RuntimeError(f"PLC {self.name}: start() the driver before sending commands")
+        async with self._cmd_lock:
+            cmd = self.profile.command
+            if cmd.seq_point and self._seq is None:
+                await self.poll()  # the first sequence number follows the PLC's last acknowledged one
+                if self._seq is None:
+                    return _unavailable(command, None, self._status.last_error or "no status yet", t0)
+            seq = self._next_seq() if cmd.seq_point else None
+            try:
+                await self._send(command, seq)
+            except PlcError as exc:
+                return _failure(command, seq, exc, t0)
+            sent_at = time.monotonic()
+            if cmd.ack_point and seq is not None:
+                timeout_ms = self._timing.ack_timeout_ms
+                if (
+                    await self.wait_for(lambda s: s.cmd_seq_ack == seq, timeout_ms / 1000, since=sent_at)
+                    is None
+                ):
+                    return self._unconfirmed(command, seq, t0, f"not acknowledged within {timeout_ms} ms")
+                sent_at = time.monotonic()
+            return await self._confirm(command, seq, t0, sent_at)
+
+    async def _confirm(self, command: Command, seq: int | None, t0: float, since: float) -> CommandOutcome:
+        timing = self._timing
+        wait: tuple[Callable[[BarrierStatus], bool], int, str] | None = None
+        if command in ("open", "close"):
+            limit = "limit_up" if command == "open" else "limit_down"
+            wait = (lambda s: bool(getattr(s, limit))), timing.travel_timeout_ms, f"{limit} not reached"
+        elif seq is None and command == "stop":
+            wait = (
+                (lambda s: s.state not in ("opening", "closing")),
+                timing.ack_timeout_ms,
+                "boom still moving",
+            )
+        elif seq is None:
+            wait = (lambda s: not s.fault), timing.ack_timeout_ms, "fault still set"
+        if wait is not None:
+            predicate, timeout_ms, what = wait
+            if await self.wait_for(predicate, timeout_ms / 1000, since=since) is None:
+                return self._unconfirmed(command, seq, t0, f"{what} within {timeout_ms} ms", travel=True)
+        elapsed = time.monotonic() - t0
+        return CommandOutcome(
+            command, True, Outcome.OK, f"{command} confirmed in {elapsed * 1000:.0f} ms", seq, elapsed
+        )
+
+    async def _send(self, command: Command, seq: int | None) -> None:
+        """The sequence number, then the command; a write that timed out is tried again with the same seq
+        (the PLC does not run a repeated seq twice)."""
+        cmd = self.profile.command
+        if self._release is not None:  # the previous pulse must be released before a new rising edge
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._release
+            self._release = None
+        ops: list[WriteOp] = []
+        if cmd.seq_point and seq is not None:
+            ops.append(self.codec.encode(cmd.seq_point, seq))
+        if cmd.style == "coil_pulse" and cmd.coils is not None:
+            ops.append(self.codec.encode(cmd.coils[command], True))
+        else:
+            ops.append(self.codec.encode(cmd.point or "cmd_word", command))
+        self._sent_seq = seq
+        for attempt in range(COMMAND_RETRIES + 1):
+            try:
+                for op in ops:
+                    await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+                break
+            except PlcExceptionReply:
+                raise
+            except PlcError as exc:
+                if attempt == COMMAND_RETRIES:
+                    raise
+                log.info("PLC %s: %s seq %s write failed (%s); trying again", self.name, command, seq, exc)
+        if cmd.style == "coil_pulse" and cmd.release == "host" and cmd.coils is not None:
+            release = self.codec.encode(cmd.coils[command], False)
+            self._release = asyncio.create_task(self._release_after(release, (cmd.pulse_ms or 0) / 1000))
+
+    async def _release_after(self, op: WriteOp, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        for _ in range(COMMAND_RETRIES + 1):
+            try:
+                await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+                return
+            except PlcError as exc:
+                log.info("PLC %s: releasing %s failed: %s", self.name, op.point, exc)
+
+    def _next_seq(self) -> int:
+        seq = (self._seq or 0) % 0xFFFF + 1
+        if seq == self._status.cmd_seq_ack:  # the PLC would take it for a repeat
+            seq = seq % 0xFFFF + 1
+        self._seq = seq
+        return seq
+
+    def _unconfirmed(
+        self, command: Command, seq: int | None, t0: float, what: str, *, travel: bool = False
+    ) -> CommandOutcome:
+        st = self._status
+        refusals = _refusals(command, st)
+        why = (
+            f"PLC unavailable: {st.last_error}"
+            if not st.available
+            else f"PLC reports {_report(st, refusals)}"
+        )
+        if not st.available:
+            reason = Outcome.UNAVAILABLE
+        elif travel:
+            reason = Outcome.TRAVEL_TIMEOUT
+        else:
+            reason = Outcome.REFUSED if refusals else Outcome.NOT_ACKNOWLEDGED
+        text = f"{command}: {what}; {why}"
+        log.warning("PLC %s: %s (seq %s)", self.name, text, seq)
+        return CommandOutcome(command, False, reason, text, seq, time.monotonic() - t0)
+
+
+def _refusals(command: Command, st: BarrierStatus) -> list[str]:
+    """What in the status makes the PLC refuse ``command`` (README *What the PLC does*)."""
+    reasons: list[str] = []
+    if command == "stop":
+        return reasons
+    if st.estop:
+        reasons.append("e-stop")
+    if st.manual_mode:
+        reasons.append("manual mode")
+    if command == "open" and st.fault:
+        reasons.append(f"fault {st.fault_code}")
+    if command == "close" and st.loop_safety:
+        reasons.append("vehicle on the safety loop")
+    if command == "close" and st.photocell_blocked:
+        reasons.append("photocell blocked")
+    return reasons
+
+
+def _report(st: BarrierStatus, refusals: list[str]) -> str:
+    parts = list(refusals)
+    if st.fault and not any(p.startswith("fault") for p in parts):
+        parts.append(f"fault {st.fault_code}")
+    pos = f" at {st.position_pct}%" if st.position_pct is not None else ""
+    parts.append(f"state {st.state}{pos}")
+    return ", ".join(parts)
+
+
+def _failure(command: str, seq: int | None, exc: PlcError, t0: float) -> CommandOutcome:
+    if isinstance(exc, PlcExceptionReply):
+        text = f"{command}: PLC answered {exc}"
+        return CommandOutcome(command, False, Outcome.EXCEPTION, text, seq, time.monotonic() - t0)
+    return _unavailable(command, seq, str(exc), t0)
+
+
+def _unavailable(command: str, seq: int | None, error: str, t0: float) -> CommandOutcome:
+    text = f"{command}: PLC unavailable: {error}"
+    return CommandOutcome(command, False, Outcome.UNAVAILABLE, text, seq, time.monotonic() - t0)
+
+
+async def _read(transport: ModbusTransport, block: ReadBlock) -> list[int] | list[bool]:
+    if block.is_bits:
+        return await transport.read_bits(block.table, block.address, block.count, point=block.label())
+    return await transport.read_registers(block.table, block.address, block.count, point=block.label())
+
+
+async def _apply(transport: ModbusTransport, op: WriteOp, fcs: tuple[int, ...]) -> None:
+    """One write, with the function code the board accepts (5/6 where it can, else 15/16)."""
+    if op.table == "coil":
+        if 5 in fcs:
+            await transport.write_coil(op.address, bool(op.values[0]), point=op.point)
+        else:
+            await transport.write_coils(op.address, [bool(v) for v in op.values], point=op.point)
+    elif len(op.values) == 1 and 6 in fcs:
+        await transport.write_register(op.address, op.values[0], point=op.point)
+    else:
+        await transport.write_registers(op.address, list(op.values), point=op.point)
