@@ -51,7 +51,10 @@ class BarrierDriver:
         self._changed = asyncio.Event()
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._release: asyncio.Task[None] | None = None
+        self._releases: set[asyncio.Task[None]] = set()
+        self._held_coils: dict[str, int] = {}
+        """Host-released coils written 1 and not yet back to 0, by pulse number."""
+        self._pulses = 0
         self._cmd_lock = asyncio.Lock()
         self._seq: int | None = None
         self._sent_seq: int | None = None
@@ -74,8 +77,8 @@ class BarrierDriver:
 
     async def stop(self) -> None:
         """Stop the tasks and close the connection; the PLC's watchdog then expires by design."""
-        tasks = [*self._tasks, *([self._release] if self._release else [])]
-        self._tasks, self._release = [], None
+        tasks = [*self._tasks, *self._releases]
+        self._tasks = []
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -312,43 +315,50 @@ class BarrierDriver:
             return await self._confirm(command, seq, t0, sent_at)
 
     async def _confirm(self, command: Command, seq: int | None, t0: float, since: float) -> CommandOutcome:
-        timing = self._timing
-        wait: tuple[Callable[[BarrierStatus], bool], int, str] | None = None
+        """Open and close: the target limit switch set and the other clear. Without an acknowledgement
+        point, stop and reset are confirmed by the status (boom not moving, fault cleared)."""
         if command in ("open", "close"):
-            limit = "limit_up" if command == "open" else "limit_down"
-            wait = (lambda s: bool(getattr(s, limit))), timing.travel_timeout_ms, f"{limit} not reached"
-        elif seq is None and command == "stop":
-            wait = (
-                (lambda s: s.state not in ("opening", "closing")),
-                timing.ack_timeout_ms,
-                "boom still moving",
-            )
+            limit, other = ("limit_up", "limit_down") if command == "open" else ("limit_down", "limit_up")
+            timeout_ms = self._timing.travel_timeout_ms
+
+            def arrived(s: BarrierStatus) -> bool:
+                return bool(getattr(s, limit)) and not getattr(s, other)
+
+            if await self.wait_for(arrived, timeout_ms / 1000, since=since) is None:
+                both = f" ({other} still set)" if getattr(self._status, other) else ""
+                what = f"{limit} not reached within {timeout_ms} ms{both}"
+                return self._unconfirmed(command, seq, t0, what, travel=True)
         elif seq is None:
-            wait = (lambda s: not s.fault), timing.ack_timeout_ms, "fault still set"
-        if wait is not None:
-            predicate, timeout_ms, what = wait
-            if await self.wait_for(predicate, timeout_ms / 1000, since=since) is None:
-                return self._unconfirmed(command, seq, t0, f"{what} within {timeout_ms} ms", travel=True)
+            timeout_ms = self._timing.ack_timeout_ms
+
+            def took(s: BarrierStatus) -> bool:
+                return s.state not in ("opening", "closing") if command == "stop" else not s.fault
+
+            if await self.wait_for(took, timeout_ms / 1000, since=since) is None:
+                what = "boom still moving" if command == "stop" else "fault still set"
+                return self._unconfirmed(command, seq, t0, f"{what} after {timeout_ms} ms")
         elapsed = time.monotonic() - t0
-        return CommandOutcome(
-            command, True, Outcome.OK, f"{command} confirmed in {elapsed * 1000:.0f} ms", seq, elapsed
-        )
+        text = f"{command} confirmed in {elapsed * 1000:.0f} ms"
+        return CommandOutcome(command, True, Outcome.OK, text, seq, elapsed)
 
     async def _send(self, command: Command, seq: int | None) -> None:
         """The sequence number, then the command; a write that timed out is tried again with the same seq
         (the PLC does not run a repeated seq twice)."""
         cmd = self.profile.command
-        if self._release is not None:  # the previous pulse must be released before a new rising edge
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._release
-            self._release = None
         ops: list[WriteOp] = []
         if cmd.seq_point and seq is not None:
             ops.append(self.codec.encode(cmd.seq_point, seq))
-        if cmd.style == "coil_pulse" and cmd.coils is not None:
-            ops.append(self.codec.encode(cmd.coils[command], True))
-        else:
+        coil = cmd.coils[command] if cmd.style == "coil_pulse" and cmd.coils is not None else None
+        host_release = coil is not None and cmd.release == "host"
+        if coil is None:
             ops.append(self.codec.encode(cmd.point or "cmd_word", command))
+        else:
+            if coil in self._held_coils:  # a release that failed: the PLC acts on a rising edge only
+                ops.append(self.codec.encode(coil, False))
+            ops.append(self.codec.encode(coil, True))
+            if host_release:
+                self._pulses += 1
+                self._held_coils[coil] = self._pulses  # before the write: its reply may be lost, not it
         self._sent_seq = seq
         for attempt in range(COMMAND_RETRIES + 1):
             try:
@@ -361,18 +371,26 @@ class BarrierDriver:
                 if attempt == COMMAND_RETRIES:
                     raise
                 log.info("PLC %s: %s seq %s write failed (%s); trying again", self.name, command, seq, exc)
-        if cmd.style == "coil_pulse" and cmd.release == "host" and cmd.coils is not None:
-            release = self.codec.encode(cmd.coils[command], False)
-            self._release = asyncio.create_task(self._release_after(release, (cmd.pulse_ms or 0) / 1000))
+        if coil is not None and host_release:
+            pulse_s = (cmd.pulse_ms or 0) / 1000
+            task = asyncio.create_task(self._release_after(coil, self._pulses, pulse_s))
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
 
-    async def _release_after(self, op: WriteOp, delay_s: float) -> None:
+    async def _release_after(self, coil: str, pulse: int, delay_s: float) -> None:
+        """Write a host-released coil back to 0, unless a newer pulse of it took over."""
         await asyncio.sleep(delay_s)
         for _ in range(COMMAND_RETRIES + 1):
-            try:
-                await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+            if self._held_coils.get(coil) != pulse:
                 return
+            try:
+                await self.hub.request(partial(_apply, op=self.codec.encode(coil, False), fcs=self._fcs))
             except PlcError as exc:
-                log.info("PLC %s: releasing %s failed: %s", self.name, op.point, exc)
+                log.info("PLC %s: releasing %s failed: %s", self.name, coil, exc)
+                continue
+            if self._held_coils.get(coil) == pulse:
+                del self._held_coils[coil]
+            return
 
     def _next_seq(self) -> int:
         seq = (self._seq or 0) % 0xFFFF + 1
