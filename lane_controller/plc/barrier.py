@@ -360,10 +360,11 @@ class BarrierDriver:
                 self._pulses += 1
                 self._held_coils[coil] = self._pulses  # before the write: its reply may be lost, not it
         self._sent_seq = seq
+        patience_s = self._timing.ack_timeout_ms / 1000
         for attempt in range(COMMAND_RETRIES + 1):
             try:
                 for op in ops:
-                    await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+                    await self.hub.request(partial(_apply, op=op, fcs=self._fcs), patience_s=patience_s)
                 break
             except PlcExceptionReply:
                 raise

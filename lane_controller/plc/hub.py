@@ -59,11 +59,15 @@ class ModbusHub:
         """Counters: requests, failed requests, connects, reconnects (connects after the first)."""
         return HubStats(self._requests, self._failures, self._connects, max(0, self._connects - 1))
 
-    async def request(self, fn: Callable[[ModbusTransport], Awaitable[T]]) -> T:
+    async def request(self, fn: Callable[[ModbusTransport], Awaitable[T]], *, patience_s: float = 0.0) -> T:
         """Run one request; raises a PlcError (the hub records it and schedules the reconnect).
 
-        While a reconnect waits out its backoff, requests fail at once without touching the line.
+        While a reconnect waits out its backoff, requests fail at once without touching the line, unless
+        the backoff ends within ``patience_s`` (commands wait that long; polls do not).
         """
+        wait = self._next_connect_at - time.monotonic()
+        if not self.transport.connected and 0 < wait <= patience_s:
+            await asyncio.sleep(wait)
         async with self._lock:
             if self._closed:
                 raise PlcConnectionError("hub closed")

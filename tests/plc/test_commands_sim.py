@@ -1,0 +1,65 @@
+"""Command sequence numbers against the simulated PLC: wrapping, carrying on after a restart, and a
+retried write that reuses its number so the PLC does not run it twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from lane_controller.plc import BarrierDriver, Outcome, PlcTimeout
+from tests.plc.harness import PROFILES, rig, run
+
+profiles = pytest.mark.parametrize("name", PROFILES)
+
+
+@profiles
+def test_sequence_numbers_wrap_past_zero_and_follow_the_plc(name):
+    async def body() -> None:
+        async with rig(name, "tcp") as r:
+            await r.driver.stop()
+            r.plc.command("stop", 65534)  # what an earlier controller run left in the PLC
+            fresh = BarrierDriver(r.driver.profile, r.conn)  # learns the number from the PLC
+            await fresh.start()
+            try:
+                outcomes = [await fresh.open(), await fresh.close(), await fresh.stop_boom()]
+            finally:
+                await fresh.stop()
+            assert [(o.confirmed, o.seq) for o in outcomes] == [(True, 65535), (True, 1), (True, 2)]
+            assert [(h.seq, h.outcome) for h in r.plc.history[1:]] == [
+                (65535, "executed"),
+                (1, "executed"),
+                (2, "executed"),
+            ]
+
+    run(body)
+
+
+@profiles
+def test_retried_command_reuses_its_sequence_number(name):
+    async def body() -> None:
+        async with rig(name, "tcp") as r:
+            cmd = r.driver.profile.command
+            command_point = cmd.coils["open"] if cmd.coils else "cmd_word"
+            transport = r.driver.hub.transport
+            lost = []
+
+            def losing(method):
+                async def write(address, value, *, point=None):
+                    await method(address, value, point=point)  # the PLC gets it...
+                    if point == command_point and not lost:
+                        lost.append(point)
+                        raise PlcTimeout("no reply within 100 ms", point=point)  # ...the reply is lost
+
+                return write
+
+            transport.write_coil = losing(transport.write_coil)
+            transport.write_register = losing(transport.write_register)
+            outcome = await r.driver.open()
+            assert lost == [command_point]
+            assert (outcome.confirmed, outcome.reason, outcome.seq) == (True, Outcome.OK, 1), outcome
+            executed = [h for h in r.plc.history if h.outcome == "executed"]
+            assert [(h.command, h.seq) for h in executed] == [("open", 1)]
+            # the retry was either a duplicate the PLC acknowledged again, or (host-released coil still
+            # held at 1) no new rising edge at all
+            assert {h.outcome for h in r.plc.history} <= {"executed", "duplicate"}
+
+    run(body)
