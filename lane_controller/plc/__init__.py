@@ -16,6 +16,7 @@ from lane_controller.plc.errors import (
     PlcError,
     PlcExceptionReply,
     PlcMalformedReply,
+    PlcReconnecting,
     PlcTimeout,
 )
 from lane_controller.plc.hub import HubStats, ModbusHub
@@ -47,6 +48,7 @@ __all__ = [
     "PlcMalformedReply",
     "PlcProfile",
     "PlcProfileError",
+    "PlcReconnecting",
     "PlcTimeout",
     "ReadBlock",
     "RegisterCodec",

@@ -15,8 +15,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from lane_controller.plc.codec import ReadBlock, RegisterCodec, Value, WriteOp
-from lane_controller.plc.errors import PlcError, PlcExceptionReply
+from lane_controller.plc.codec import RegisterCodec, Value, WriteOp
+from lane_controller.plc.errors import PlcError, PlcExceptionReply, PlcReconnecting
+from lane_controller.plc.explain import failure, refusals, report, unavailable
 from lane_controller.plc.hub import ModbusHub
 from lane_controller.plc.points import Command
 from lane_controller.plc.profile import PlcConnection, PlcProfile, connection_for
@@ -124,7 +125,7 @@ class BarrierDriver:
         values: dict[str, Value] = {}
         try:
             for block in self.codec.plan:
-                raw = await self.hub.request(partial(_read, block=block))
+                raw = await self.hub.request(partial(ModbusTransport.read_block, block=block))
                 values.update(self.codec.decode_block(block, raw))
         except PlcError as exc:
             self._failed(exc)
@@ -188,15 +189,15 @@ class BarrierDriver:
     async def _on_connect(self, transport: ModbusTransport) -> None:
         """After every (re)connect: the watchdog period, a fresh heartbeat, the lane's settings."""
         if self.profile.has("watchdog_ms"):
-            await _apply(transport, self.codec.encode("watchdog_ms", self._timing.watchdog_ms), self._fcs)
+            await transport.write_op(self.codec.encode("watchdog_ms", self._timing.watchdog_ms), self._fcs)
         if self.profile.has("host_heartbeat"):
             await self._write_heartbeat(transport)
         for name, value in self._settings.items():
-            await _apply(transport, self.codec.encode(name, value), self._fcs)
+            await transport.write_op(self.codec.encode(name, value), self._fcs)
 
     async def _write_heartbeat(self, transport: ModbusTransport) -> None:
         self._host_beat = self._host_beat % 0xFFFF + 1
-        await _apply(transport, self.codec.encode("host_heartbeat", self._host_beat), self._fcs)
+        await transport.write_op(self.codec.encode("host_heartbeat", self._host_beat), self._fcs)
 
     @property
     def _fcs(self) -> tuple[int, ...]:
@@ -230,15 +231,15 @@ class BarrierDriver:
         plc_fault = bool(values.get("fault", False)) or plc_code != "none"
         stats = self.hub.stats
         self._polls += 1
+        if frozen:
+            plc_code = "plc_frozen"
+        elif plc_fault and plc_code == "none":
+            plc_code = "fault"  # the fault bit without a code (or a board without fault_code)
         fields.update(
             available=True,
             plc_frozen=frozen,
             fault=plc_fault or frozen,
-            fault_code="plc_frozen"
-            if frozen
-            else plc_code
-            if plc_code != "none" or not plc_fault
-            else "fault",
+            fault_code=plc_code,
             cmd_seq=self._sent_seq,
             last_error=None,
             last_error_kind=None,
@@ -251,6 +252,8 @@ class BarrierDriver:
 
     def _failed(self, exc: PlcError) -> None:
         self._hb_changed_at = None  # judge the heartbeat afresh once the PLC answers again
+        if isinstance(exc, PlcReconnecting) and exc.last is not None:
+            exc = exc.last  # the error that took the line down, not the wait for the reconnect
         old = self._status
         st = replace(
             old,
@@ -283,9 +286,9 @@ class BarrierDriver:
         op = self.codec.encode(name, value)  # ValueError for a value that does not fit: a caller's bug
         self._settings[name] = value
         try:
-            await self.hub.request(partial(_apply, op=op, fcs=self._fcs))
+            await self.hub.request(partial(ModbusTransport.write_op, op=op, function_codes=self._fcs))
         except PlcError as exc:
-            return _failure(name, None, exc, t0)
+            return failure(name, None, exc, t0)
         return CommandOutcome(name, True, Outcome.OK, f"{name} = {value}", None, time.monotonic() - t0)
 
     async def _command(self, command: Command) -> CommandOutcome:
@@ -297,12 +300,12 @@ class BarrierDriver:
             if cmd.seq_point and self._seq is None:
                 await self.poll()  # the first sequence number follows the PLC's last acknowledged one
                 if self._seq is None:
-                    return _unavailable(command, None, self._status.last_error or "no status yet", t0)
+                    return unavailable(command, None, self._status.last_error or "no status yet", t0)
             seq = self._next_seq() if cmd.seq_point else None
             try:
                 await self._send(command, seq)
             except PlcError as exc:
-                return _failure(command, seq, exc, t0)
+                return failure(command, seq, exc, t0)
             sent_at = time.monotonic()
             if cmd.ack_point and seq is not None:
                 timeout_ms = self._timing.ack_timeout_ms
@@ -364,7 +367,10 @@ class BarrierDriver:
         for attempt in range(COMMAND_RETRIES + 1):
             try:
                 for op in ops:
-                    await self.hub.request(partial(_apply, op=op, fcs=self._fcs), patience_s=patience_s)
+                    await self.hub.request(
+                        partial(ModbusTransport.write_op, op=op, function_codes=self._fcs),
+                        patience_s=patience_s,
+                    )
                 break
             except PlcExceptionReply:
                 raise
@@ -385,7 +391,11 @@ class BarrierDriver:
             if self._held_coils.get(coil) != pulse:
                 return
             try:
-                await self.hub.request(partial(_apply, op=self.codec.encode(coil, False), fcs=self._fcs))
+                await self.hub.request(
+                    partial(
+                        ModbusTransport.write_op, op=self.codec.encode(coil, False), function_codes=self._fcs
+                    )
+                )
             except PlcError as exc:
                 log.info("PLC %s: releasing %s failed: %s", self.name, coil, exc)
                 continue
@@ -404,76 +414,16 @@ class BarrierDriver:
         self, command: Command, seq: int | None, t0: float, what: str, *, travel: bool = False
     ) -> CommandOutcome:
         st = self._status
-        refusals = _refusals(command, st)
+        reasons = refusals(command, st)
         why = (
-            f"PLC unavailable: {st.last_error}"
-            if not st.available
-            else f"PLC reports {_report(st, refusals)}"
+            f"PLC unavailable: {st.last_error}" if not st.available else f"PLC reports {report(st, reasons)}"
         )
         if not st.available:
             reason = Outcome.UNAVAILABLE
         elif travel:
             reason = Outcome.TRAVEL_TIMEOUT
         else:
-            reason = Outcome.REFUSED if refusals else Outcome.NOT_ACKNOWLEDGED
+            reason = Outcome.REFUSED if reasons else Outcome.NOT_ACKNOWLEDGED
         text = f"{command}: {what}; {why}"
         log.warning("PLC %s: %s (seq %s)", self.name, text, seq)
         return CommandOutcome(command, False, reason, text, seq, time.monotonic() - t0)
-
-
-def _refusals(command: Command, st: BarrierStatus) -> list[str]:
-    """What in the status makes the PLC refuse ``command`` (README *What the PLC does*)."""
-    reasons: list[str] = []
-    if command == "stop":
-        return reasons
-    if st.estop:
-        reasons.append("e-stop")
-    if st.manual_mode:
-        reasons.append("manual mode")
-    if command == "open" and st.fault:
-        reasons.append(f"fault {st.fault_code}")
-    if command == "close" and st.loop_safety:
-        reasons.append("vehicle on the safety loop")
-    if command == "close" and st.photocell_blocked:
-        reasons.append("photocell blocked")
-    return reasons
-
-
-def _report(st: BarrierStatus, refusals: list[str]) -> str:
-    parts = list(refusals)
-    if st.fault and not any(p.startswith("fault") for p in parts):
-        parts.append(f"fault {st.fault_code}")
-    pos = f" at {st.position_pct}%" if st.position_pct is not None else ""
-    parts.append(f"state {st.state}{pos}")
-    return ", ".join(parts)
-
-
-def _failure(command: str, seq: int | None, exc: PlcError, t0: float) -> CommandOutcome:
-    if isinstance(exc, PlcExceptionReply):
-        text = f"{command}: PLC answered {exc}"
-        return CommandOutcome(command, False, Outcome.EXCEPTION, text, seq, time.monotonic() - t0)
-    return _unavailable(command, seq, str(exc), t0)
-
-
-def _unavailable(command: str, seq: int | None, error: str, t0: float) -> CommandOutcome:
-    text = f"{command}: PLC unavailable: {error}"
-    return CommandOutcome(command, False, Outcome.UNAVAILABLE, text, seq, time.monotonic() - t0)
-
-
-async def _read(transport: ModbusTransport, block: ReadBlock) -> list[int] | list[bool]:
-    if block.is_bits:
-        return await transport.read_bits(block.table, block.address, block.count, point=block.label())
-    return await transport.read_registers(block.table, block.address, block.count, point=block.label())
-
-
-async def _apply(transport: ModbusTransport, op: WriteOp, fcs: tuple[int, ...]) -> None:
-    """One write, with the function code the board accepts (5/6 where it can, else 15/16)."""
-    if op.table == "coil":
-        if 5 in fcs:
-            await transport.write_coil(op.address, bool(op.values[0]), point=op.point)
-        else:
-            await transport.write_coils(op.address, [bool(v) for v in op.values], point=op.point)
-    elif len(op.values) == 1 and 6 in fcs:
-        await transport.write_register(op.address, op.values[0], point=op.point)
-    else:
-        await transport.write_registers(op.address, list(op.values), point=op.point)

@@ -38,6 +38,15 @@ class PlcConnectionError(PlcError):
     """Not connected: the connection could not be opened or was lost."""
 
 
+class PlcReconnecting(PlcConnectionError):
+    """Not connected, and the hub waits out its backoff before the next connect; ``last`` is the error
+    that took the line down (the message stays the same for the whole outage)."""
+
+    def __init__(self, last: PlcError | None) -> None:
+        self.last = last
+        super().__init__(f"reconnect pending after: {last}" if last else "not connected (reconnect pending)")
+
+
 class PlcMalformedReply(PlcError):
     """A reply that does not fit the request (wrong function, length, address, undecodable)."""
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from lane_controller.plc.errors import PlcConnectionError, PlcError, PlcExceptionReply
+from lane_controller.plc.errors import PlcConnectionError, PlcError, PlcExceptionReply, PlcReconnecting
 from lane_controller.plc.profile import PlcConnection
 from lane_controller.plc.transport import ModbusTransport
 
@@ -74,8 +74,7 @@ class ModbusHub:
             connected = self.transport.connected
             wait = self._next_connect_at - time.monotonic()
             if not connected and wait > 0:
-                reason = str(self.last_error) if self.last_error else "not connected"
-                raise PlcConnectionError(f"{reason} (next connect in {wait * 1000:.0f} ms)")
+                raise PlcReconnecting(self.last_error)
             self._requests += 1
             try:
                 if not connected:

@@ -16,9 +16,9 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 
+from lane_controller.plc.codec import ReadBlock, WriteOp
 from lane_controller.plc.errors import (
     PlcConnectionError,
-    PlcError,
     PlcExceptionReply,
     PlcMalformedReply,
     PlcTimeout,
@@ -156,6 +156,24 @@ class ModbusTransport:
         reply = await self._execute(aw, point, "holding_register", address)
         self._check_echo(reply, address, point, "holding_register")
 
+    async def read_block(self, block: ReadBlock) -> list[int] | list[bool]:
+        """One read of a codec plan's block."""
+        if block.is_bits:
+            return await self.read_bits(block.table, block.address, block.count, point=block.label())
+        return await self.read_registers(block.table, block.address, block.count, point=block.label())
+
+    async def write_op(self, op: WriteOp, function_codes: tuple[int, ...]) -> None:
+        """One encoded write, with a function code the board accepts (5/6 where it can, else 15/16)."""
+        if op.table == "coil":
+            if 5 in function_codes:
+                await self.write_coil(op.address, bool(op.values[0]), point=op.point)
+            else:
+                await self.write_coils(op.address, [bool(v) for v in op.values], point=op.point)
+        elif len(op.values) == 1 and 6 in function_codes:
+            await self.write_register(op.address, op.values[0], point=op.point)
+        else:
+            await self.write_registers(op.address, list(op.values), point=op.point)
+
     def _live(self, point: str | None, table: Table, address: int) -> Client:
         if self._client is None or not self._client.connected:
             raise PlcConnectionError("not connected", point=point, table=table, address=address)
@@ -198,6 +216,3 @@ class ModbusTransport:
 
 def _size(values: object) -> str:
     return str(len(values)) if isinstance(values, list) else "none"
-
-
-__all__ = ["ModbusTransport", "PlcError", "make_client", "quiet_pymodbus"]

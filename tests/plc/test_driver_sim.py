@@ -69,6 +69,7 @@ def test_delay_silence_and_exceptions(name, kind, caplog):
             assert (outcome.confirmed, outcome.reason) == (False, Outcome.UNAVAILABLE)
             assert "PLC unavailable" in outcome.text
             await until(lambda: d.hub.stats.failures >= 3, what="several failed polls")
+            assert d.status().last_error_kind == "PlcTimeout"  # the cause, not the wait to reconnect
             r.plc.faults.silent = False
             await until(lambda: d.status().available, what="recovery after silence")
             assert d.status().reconnects >= 1

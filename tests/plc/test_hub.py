@@ -17,6 +17,7 @@ from lane_controller.plc import (
     PlcConnectionError,
     PlcExceptionReply,
     PlcMalformedReply,
+    PlcReconnecting,
     PlcTimeout,
     TcpTransport,
 )
@@ -150,7 +151,7 @@ def test_patience_waits_out_a_short_backoff():
             with pytest.raises(PlcConnectionError):
                 await hub.request(ok)
         fake.down = False
-        with pytest.raises(PlcConnectionError, match="next connect in"):
+        with pytest.raises(PlcReconnecting, match="reconnect pending after: refused"):
             await hub.request(ok)
         assert await hub.request(ok, patience_s=0.1) == "ok"
 
