@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from lane_controller.plc.codec import RegisterCodec, Value, WriteOp
 from lane_controller.plc.errors import PlcError, PlcExceptionReply, PlcReconnecting
 from lane_controller.plc.explain import failure, refusals, report, unavailable
 from lane_controller.plc.hub import ModbusHub
-from lane_controller.plc.points import Command
+from lane_controller.plc.points import COMMANDS, Command
 from lane_controller.plc.profile import PlcConnection, PlcProfile, connection_for
 from lane_controller.plc.status import BarrierStatus, CommandOutcome, Outcome
 from lane_controller.plc.transport import ModbusTransport
@@ -134,6 +134,14 @@ class BarrierDriver:
         return self._status
 
     # --- commands
+
+    async def command(self, command: str, *, until: Literal["ack", "limit"] = "limit") -> CommandOutcome:
+        """Send ``open``, ``close``, ``stop`` or ``reset``. ``until="ack"`` returns once the PLC acknowledged
+        the sequence number (once written, on a board without one) and leaves the travel to the status;
+        ``"limit"`` also waits for the limit switch, as :meth:`open` and :meth:`close` do."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown barrier command {command!r} (one of {', '.join(COMMANDS)})")
+        return await self._command(command, until=until)
 
     async def open(self) -> CommandOutcome:
         """Raise the boom: confirmed by the PLC's acknowledgement, then ``limit_up``."""
@@ -291,7 +299,7 @@ class BarrierDriver:
             return failure(name, None, exc, t0)
         return CommandOutcome(name, True, Outcome.OK, f"{name} = {value}", None, time.monotonic() - t0)
 
-    async def _command(self, command: Command) -> CommandOutcome:
+    async def _command(self, command: Command, *, until: Literal["ack", "limit"] = "limit") -> CommandOutcome:
         t0 = time.monotonic()
         if not self._tasks:
             raise RuntimeError(f"PLC {self.name}: start() the driver before sending commands")
@@ -315,6 +323,10 @@ class BarrierDriver:
                 ):
                     return self._unconfirmed(command, seq, t0, f"not acknowledged within {timeout_ms} ms")
                 sent_at = time.monotonic()
+            if until == "ack":
+                elapsed = time.monotonic() - t0
+                text = f"{command} acknowledged in {elapsed * 1000:.0f} ms" if seq else f"{command} written"
+                return CommandOutcome(command, True, Outcome.OK, text, seq, elapsed)
             return await self._confirm(command, seq, t0, sent_at)
 
     async def _confirm(self, command: Command, seq: int | None, t0: float, since: float) -> CommandOutcome:

@@ -63,3 +63,18 @@ def test_retried_command_reuses_its_sequence_number(name):
             assert {h.outcome for h in r.plc.history} <= {"executed", "duplicate"}
 
     run(body)
+
+
+@pytest.mark.parametrize("name", ["generic", "came-gard"])
+def test_command_until_ack_leaves_the_travel_to_the_status(name):
+    async def body() -> None:
+        async with rig(name, "rtu") as r:
+            outcome = await r.driver.command("open", until="ack")
+            assert (outcome.confirmed, outcome.seq) == (True, 1)
+            assert "acknowledged" in outcome.text
+            assert not r.plc.limit_up  # still on its way
+            assert await r.driver.wait_for(lambda s: s.limit_up, 1.0) is not None
+            with pytest.raises(ValueError, match="unknown barrier command 'lift'"):
+                await r.driver.command("lift")
+
+    run(body)
