@@ -72,6 +72,7 @@ class PlcInputs:
     state_code: int | None = None
     """Input register STATE (16 open, 17 closed, 19 stopped, 32 opening, 33 closing) when the PLC has it."""
     fault_code: int = 0
+    """The PLC's FAULT_CODE (DESIGN §5), or one of the host's own: ``PLC_UNREADABLE``, ``PLC_FROZEN``."""
 
     @property
     def position(self) -> BarrierPosition:
@@ -110,6 +111,11 @@ class PlcInputs:
         """The PLC cannot run the lane automatically (fault, emergency stop, breakaway, manual mode)."""
         return self.fault or self.estop or self.breakaway or self.manual_mode
 
+
+PLC_UNREADABLE = -1
+"""``PlcInputs.fault_code`` when the host cannot read the PLC (the other inputs are the last ones read)."""
+PLC_FROZEN = -2
+"""``PlcInputs.fault_code`` when the PLC answers but its heartbeat stopped."""
 
 _PLC_FIELDS = tuple(f.name for f in dataclasses.fields(PlcInputs))
 _POSITION_CODES = {p: c for c, p in _STATE_CODES.items()}

@@ -43,6 +43,8 @@ from lane_controller.fsm.gate import BarrierGate
 from lane_controller.fsm.journal import Journal
 from lane_controller.fsm.machine import LaneMachine
 from lane_controller.fsm.protocols import (
+    PLC_FROZEN,
+    PLC_UNREADABLE,
     Barrier,
     Clock,
     CnMatcher,
@@ -138,11 +140,14 @@ HandledHook = Callable[[LaneEvent, float], None]
 """Called after each event with the seconds from post to handled."""
 
 
+_HOST_FAULTS = {PLC_UNREADABLE: "plc_unreadable", PLC_FROZEN: "plc_frozen"}
+
+
 def _plc_code(inputs: PlcInputs) -> str:
     for name in ("estop", "breakaway", "manual_mode"):
         if getattr(inputs, name):
             return name
-    return f"plc_fault_{inputs.fault_code}"
+    return _HOST_FAULTS.get(inputs.fault_code, f"plc_fault_{inputs.fault_code}")
 
 
 def input_events(previous: PlcInputs, current: PlcInputs) -> list[LaneEvent]:
@@ -231,7 +236,7 @@ class LaneRunner:
             inputs = await self._devices.barrier.read_inputs()
         except Exception:
             _LOG.exception("lane %s: PLC inputs unreadable at start-up", config.lane_id)
-            inputs = PlcInputs(fault=True, fault_code=-1)
+            inputs = PlcInputs(fault=True, fault_code=PLC_UNREADABLE)
         self._plc = inputs
         self._gate.restore_seq(stored.last_barrier_seq)
         plan = plan_recovery(inputs, stored)
