@@ -64,6 +64,7 @@ class BarrierDriver:
         self._hb_changed_at: float | None = None
         self._settings: dict[str, int] = {}
         self._polls = 0
+        self._running = False
 
     # --- life cycle
 
@@ -72,6 +73,7 @@ class BarrierDriver:
         if self._tasks:
             return
         self.hub.reopen()
+        self._running = True
         self._tasks.append(asyncio.create_task(self._poll_loop(), name=f"plc {self.name} poll"))
         if self.profile.has("host_heartbeat"):
             self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name=f"plc {self.name} heartbeat"))
@@ -80,11 +82,13 @@ class BarrierDriver:
         """Stop the tasks and close the connection; the PLC's watchdog then expires by design."""
         tasks = [*self._tasks, *self._releases]
         self._tasks = []
+        self._running = False
         for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # pymodbus waits with asyncio.wait_for, which on Python 3.11 can swallow a cancel that lands
+            # as its reply arrives: cancel again until the task is really done
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
         await self.hub.close()
         self._publish(
             replace(self._status, available=False, last_error="driver stopped", last_error_kind=None)
@@ -117,7 +121,8 @@ class BarrierDriver:
             if remaining <= 0:
                 return None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
 
     async def poll(self) -> BarrierStatus:
         """Read the status now (the poll task does this every ``poll_ms``)."""
@@ -173,7 +178,7 @@ class BarrierDriver:
     async def _poll_loop(self) -> None:
         period = self._timing.poll_ms / 1000
         next_at = time.monotonic()
-        while True:
+        while self._running:
             try:
                 await self.poll()
             except Exception:  # a bug must not stop the lane's barrier status
@@ -185,7 +190,7 @@ class BarrierDriver:
 
     async def _heartbeat_loop(self) -> None:
         period = self._timing.heartbeat_ms / 1000
-        while True:
+        while self._running:
             await asyncio.sleep(period)
             try:
                 await self.hub.request(self._write_heartbeat)
@@ -195,13 +200,19 @@ class BarrierDriver:
                 log.exception("PLC %s: heartbeat failed", self.name)
 
     async def _on_connect(self, transport: ModbusTransport) -> None:
-        """After every (re)connect: the watchdog period, a fresh heartbeat, the lane's settings."""
+        """After every (re)connect: the watchdog period, a fresh heartbeat, the lane's settings, and
+        host-released command coils back to 0."""
         if self.profile.has("watchdog_ms"):
             await transport.write_op(self.codec.encode("watchdog_ms", self._timing.watchdog_ms), self._fcs)
         if self.profile.has("host_heartbeat"):
             await self._write_heartbeat(transport)
         for name, value in self._settings.items():
             await transport.write_op(self.codec.encode(name, value), self._fcs)
+        cmd = self.profile.command
+        if cmd.release == "host" and cmd.coils:
+            # a coil left at 1 (a release lost with the line, an earlier run) would hide the next pulse
+            for coil in cmd.coils.values():  # (a pulse under way writes its 1 after this)
+                await transport.write_op(self.codec.encode(coil, False), self._fcs)
 
     async def _write_heartbeat(self, transport: ModbusTransport) -> None:
         self._host_beat = self._host_beat % 0xFFFF + 1

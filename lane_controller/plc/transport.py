@@ -28,7 +28,8 @@ from lane_controller.plc.profile import PlcConnection, TcpTransport
 
 Client = AsyncModbusTcpClient | AsyncModbusSerialClient
 _SLACK_S = 0.2
-"""Our own time-out beyond pymodbus's, in case a request hangs outside its wait (connect, lock)."""
+"""Our own time-out beyond pymodbus's, in case a request hangs outside its wait (connect, lock).
+``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` can swallow a cancellation."""
 
 
 def quiet_pymodbus() -> None:
@@ -77,7 +78,8 @@ class ModbusTransport:
         self.close()
         client = self._factory(self.conn)
         try:
-            ok = await asyncio.wait_for(client.connect(), self.conn.connect_timeout_s + _SLACK_S)
+            async with asyncio.timeout(self.conn.connect_timeout_s + _SLACK_S):
+                ok = await client.connect()
         except (TimeoutError, OSError, ModbusException) as exc:
             client.close()
             raise PlcConnectionError(f"cannot connect to {self.conn.describe()}: {exc}") from exc
@@ -98,9 +100,8 @@ class ModbusTransport:
         """Read ``count`` coils or discrete inputs."""
         client = self._live(point, table, address)
         call = client.read_coils if table == "coil" else client.read_discrete_inputs
-        reply = await self._execute(
-            call(address, count=count, device_id=self.conn.unit_id), point, table, address
-        )
+        aw = call(address, count=count, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, table, address, fc=1 if table == "coil" else 2)
         bits = getattr(reply, "bits", None)
         if not isinstance(bits, list) or len(bits) < count:
             raise PlcMalformedReply(
@@ -114,9 +115,8 @@ class ModbusTransport:
         """Read ``count`` holding or input registers."""
         client = self._live(point, table, address)
         call = client.read_holding_registers if table == "holding_register" else client.read_input_registers
-        reply = await self._execute(
-            call(address, count=count, device_id=self.conn.unit_id), point, table, address
-        )
+        aw = call(address, count=count, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, table, address, fc=3 if table == "holding_register" else 4)
         registers = getattr(reply, "registers", None)
         if not isinstance(registers, list) or len(registers) != count:
             raise PlcMalformedReply(
@@ -130,30 +130,29 @@ class ModbusTransport:
     async def write_coil(self, address: int, value: bool, *, point: str | None = None) -> None:
         """Write one coil (function code 5)."""
         client = self._live(point, "coil", address)
-        reply = await self._execute(
-            client.write_coil(address, value, device_id=self.conn.unit_id), point, "coil", address
-        )
+        aw = client.write_coil(address, value, device_id=self.conn.unit_id)
+        reply = await self._execute(aw, point, "coil", address, fc=5)
         self._check_echo(reply, address, point, "coil")
 
     async def write_coils(self, address: int, values: list[bool], *, point: str | None = None) -> None:
         """Write consecutive coils (function code 15)."""
         client = self._live(point, "coil", address)
         aw = client.write_coils(address, values, device_id=self.conn.unit_id)
-        reply = await self._execute(aw, point, "coil", address)
+        reply = await self._execute(aw, point, "coil", address, fc=15)
         self._check_echo(reply, address, point, "coil")
 
     async def write_register(self, address: int, value: int, *, point: str | None = None) -> None:
         """Write one holding register (function code 6)."""
         client = self._live(point, "holding_register", address)
         aw = client.write_register(address, value, device_id=self.conn.unit_id)
-        reply = await self._execute(aw, point, "holding_register", address)
+        reply = await self._execute(aw, point, "holding_register", address, fc=6)
         self._check_echo(reply, address, point, "holding_register")
 
     async def write_registers(self, address: int, values: list[int], *, point: str | None = None) -> None:
         """Write consecutive holding registers (function code 16)."""
         client = self._live(point, "holding_register", address)
         aw = client.write_registers(address, values, device_id=self.conn.unit_id)
-        reply = await self._execute(aw, point, "holding_register", address)
+        reply = await self._execute(aw, point, "holding_register", address, fc=16)
         self._check_echo(reply, address, point, "holding_register")
 
     async def read_block(self, block: ReadBlock) -> list[int] | list[bool]:
@@ -179,11 +178,16 @@ class ModbusTransport:
             raise PlcConnectionError("not connected", point=point, table=table, address=address)
         return self._client
 
-    async def _execute(self, request: Awaitable[Any], point: str | None, table: Table, address: int) -> Any:
+    async def _execute(
+        self, request: Awaitable[Any], point: str | None, table: Table, address: int, *, fc: int
+    ) -> Any:
+        """Await one request; its reply, or the typed error. A reply to another function (a late reply
+        to an earlier request, on RTU) is malformed."""
         where: dict[str, Any] = {"point": point, "table": table, "address": address}
         timeout_ms = round(self.conn.request_timeout_s * 1000)
         try:
-            reply = await asyncio.wait_for(request, self.conn.request_timeout_s + _SLACK_S)
+            async with asyncio.timeout(self.conn.request_timeout_s + _SLACK_S):
+                reply = await request
         except TimeoutError as exc:
             raise PlcTimeout(f"no reply within {timeout_ms} ms", **where) from exc
         except ConnectionException as exc:
@@ -203,6 +207,8 @@ class ModbusTransport:
             if isinstance(code, int):
                 raise PlcExceptionReply(code, **where)
             raise PlcMalformedReply(f"error reply {reply}", **where)
+        if (got := getattr(reply, "function_code", fc)) != fc:
+            raise PlcMalformedReply(f"reply to function code {got}, asked {fc}", **where)
         return reply
 
     @staticmethod

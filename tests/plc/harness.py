@@ -39,7 +39,8 @@ def run(body: Callable[[], Awaitable[T]], limit_s: float = 20.0) -> T:
     """Run an async test body; fail (not hang) after ``limit_s``."""
 
     async def bounded() -> T:
-        return await asyncio.wait_for(body(), limit_s)
+        async with asyncio.timeout(limit_s):
+            return await body()
 
     return asyncio.run(bounded())
 

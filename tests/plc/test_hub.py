@@ -232,3 +232,14 @@ def test_transport_checks_write_echo_and_connection():
         assert await bits.read_bits("discrete_input", 0, 2) == [True, False]
 
     run(body)
+
+
+def test_transport_rejects_a_reply_to_another_function():
+    async def body() -> None:
+        late = SimpleNamespace(isError=lambda: False, function_code=5, address=1, registers=[0])
+        t = transport_with(late)
+        await t.connect()
+        with pytest.raises(PlcMalformedReply, match="reply to function code 5, asked 6"):
+            await t.write_register(1, 3000, point="watchdog_ms")
+
+    run(body)
