@@ -124,6 +124,23 @@ class BarrierDriver:
                 async with asyncio.timeout(remaining):
                     await self._changed.wait()
 
+    async def _poll_until(
+        self, predicate: Callable[[BarrierStatus], bool], timeout_s: float, *, since: float
+    ) -> BarrierStatus | None:
+        """Like :meth:`wait_for`, polling every ``confirm_poll_ms`` meanwhile instead of waiting for the
+        background poll: a command is confirmed as soon as the PLC shows it, not up to a poll period later."""
+        deadline = time.monotonic() + timeout_s
+        period = self._timing.confirm_poll_ms / 1000
+        while True:
+            st = await self.poll()
+            fresh = st.read_at is not None and st.read_at >= since
+            if st.available and fresh and predicate(st):
+                return st
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await asyncio.sleep(min(period, remaining))
+
     async def poll(self) -> BarrierStatus:
         """Read the status now (the poll task does this every ``poll_ms``)."""
         started = time.monotonic()
@@ -329,7 +346,7 @@ class BarrierDriver:
             if cmd.ack_point and seq is not None:
                 timeout_ms = self._timing.ack_timeout_ms
                 if (
-                    await self.wait_for(lambda s: s.cmd_seq_ack == seq, timeout_ms / 1000, since=sent_at)
+                    await self._poll_until(lambda s: s.cmd_seq_ack == seq, timeout_ms / 1000, since=sent_at)
                     is None
                 ):
                     return self._unconfirmed(command, seq, t0, f"not acknowledged within {timeout_ms} ms")
@@ -350,7 +367,7 @@ class BarrierDriver:
             def arrived(s: BarrierStatus) -> bool:
                 return bool(getattr(s, limit)) and not getattr(s, other)
 
-            if await self.wait_for(arrived, timeout_ms / 1000, since=since) is None:
+            if await self._poll_until(arrived, timeout_ms / 1000, since=since) is None:
                 both = f" ({other} still set)" if getattr(self._status, other) else ""
                 what = f"{limit} not reached within {timeout_ms} ms{both}"
                 return self._unconfirmed(command, seq, t0, what, travel=True)
@@ -360,7 +377,7 @@ class BarrierDriver:
             def took(s: BarrierStatus) -> bool:
                 return s.state not in ("opening", "closing") if command == "stop" else not s.fault
 
-            if await self.wait_for(took, timeout_ms / 1000, since=since) is None:
+            if await self._poll_until(took, timeout_ms / 1000, since=since) is None:
                 what = "boom still moving" if command == "stop" else "fault still set"
                 return self._unconfirmed(command, seq, t0, f"{what} after {timeout_ms} ms")
         elapsed = time.monotonic() - t0

@@ -86,6 +86,8 @@ class Timing(_Strict):
     plc_frozen_ms: int = Field(default=1500, ge=1, le=600_000)
     ack_timeout_ms: int = Field(default=500, ge=1, le=60_000)
     travel_timeout_ms: int = Field(default=8000, ge=1, le=600_000)
+    confirm_poll_ms: int = Field(default=10, ge=1, le=60_000)
+    """While a command awaits its acknowledgement or limit switch, the driver polls this often itself."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Timing:

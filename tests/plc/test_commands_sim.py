@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lane_controller.plc import BarrierDriver, Outcome, PlcTimeout
-from tests.plc.harness import PROFILES, rig, run
+from tests.plc.harness import PROFILES, fast_profile, rig, run
 
 profiles = pytest.mark.parametrize("name", PROFILES)
 
@@ -76,5 +76,22 @@ def test_command_until_ack_leaves_the_travel_to_the_status(name):
             assert await r.driver.wait_for(lambda s: s.limit_up, 1.0) is not None
             with pytest.raises(ValueError, match="unknown barrier command 'lift'"):
                 await r.driver.command("lift")
+
+    run(body)
+
+
+@profiles
+def test_a_command_is_confirmed_by_the_drivers_own_polls(name):
+    """The background poll runs once a minute here: open and close are still confirmed, because the driver
+    polls by itself while a command awaits its acknowledgement and limit switch."""
+
+    async def body() -> None:
+        profile = fast_profile(name, poll_ms=60_000)
+        async with rig(name, "tcp", profile, travel_s=0.05) as r:
+            polls = r.driver.status().polls
+            outcomes = [await r.driver.open(), await r.driver.close()]
+            assert [(o.confirmed, o.reason) for o in outcomes] == [(True, Outcome.OK)] * 2, outcomes
+            assert r.driver.status().polls > polls + 2
+            assert r.plc.limit_down
 
     run(body)
