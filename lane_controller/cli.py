@@ -40,7 +40,7 @@ def _cmd_cn_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_lane(args: argparse.Namespace) -> int:
-    from lane_controller.fsm.demo import run_exit_demo
+    from lane_controller.lanes.demo import run_exit_demo
     from lane_controller.store.cli_handlers import open_migrated_engine
 
     engine = open_migrated_engine(args.db, sys.stderr)
@@ -136,8 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_lane = commands.add_parser(
         "demo-lane",
-        help="drive one exit truck (CN20261126001 of examples/cn-messages.jsonl) through the lane state "
-        "machine on in-memory device fakes, recording to the database",
+        help="drive one exit truck (CN20261126001 of examples/cn-messages.jsonl) through a lane of simulated "
+        "devices on real transports (barrier PLC on Modbus TCP, RFID and e-seal readers on ptys; camera "
+        "reads fixed), recording to the database",
     )
     demo_lane.set_defaults(handler=_cmd_demo_lane)
     return parser

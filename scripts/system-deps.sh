@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests use beside Python's: mbpoll (an independent Modbus master for the PLC tests)
-# and socat (serial line pairs). Installs whichever is missing; needs root and Debian's package index.
+# Debian packages the tests use beside Python's: mbpoll, an independent Modbus master for the PLC tests.
+# Installs it when missing (needs root and Debian's package index).
 set -euo pipefail
 missing=()
-for tool in mbpoll socat; do
+for tool in mbpoll; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-scripts/system-deps.sh || echo "test: mbpoll/socat could not be installed; the tests that need them skip" >&2
+scripts/system-deps.sh || echo "test: mbpoll could not be installed; the tests that need it skip" >&2
 
 export LANE_CONTROLLER_TEST_PG_URL=${LANE_CONTROLLER_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 if [ "${LANE_CONTROLLER_SKIP_PG:-0}" != 1 ]; then

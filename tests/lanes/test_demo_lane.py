@@ -1,4 +1,5 @@
-"""`lane-controller demo-lane` drives one exit truck through the real store and leaves a valid chain."""
+"""`lane-controller demo-lane` drives one exit truck through a lane of simulated devices on real transports
+(Modbus TCP, ptys) and the real store, and leaves a valid chain."""
 
 import json
 from pathlib import Path
@@ -21,8 +22,9 @@ def test_demo_lane_opens_on_a_recorded_decision_and_closes(tmp_path, capsys):
     assert main(["--db", url, "demo-lane"]) == 0
     out = capsys.readouterr().out
     assert "-> sealing" in out
-    assert "CN matched: CN20261126001" in out
-    assert "open #1 (decision: audit entry" in out
+    assert "[CN CN20261126001]" in out
+    assert "Modbus TCP 127.0.0.1:" in out
+    assert "the PLC received: open seq 1: executed; close seq 2: executed" in out
 
     engine = create_engine_for(url)
     try:
@@ -63,4 +65,5 @@ def test_a_cn_used_for_an_exit_is_not_matched_for_a_second_exit(tmp_path, capsys
     out = capsys.readouterr().out
     assert "-> manual_review" in out
     assert "already used for an exit" in out
-    assert "open #" not in out
+    assert "the barrier stays down" in out
+    assert "the PLC received: no command" in out
