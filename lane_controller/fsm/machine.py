@@ -76,6 +76,7 @@ from lane_controller.fsm.protocols import (
     SealReport,
     TagRead,
     UnsealAuthorisation,
+    VotedRead,
 )
 from lane_controller.fsm.states import BARRIER_UP_STATES, DURABLE_STATES, LaneState
 from lane_controller.fsm.table import RULES_BY_SOURCE, SILENT_TRIGGERS, TRANSITIONS, Action, Guard
@@ -813,18 +814,15 @@ class LaneMachine:
                     now,
                     camera=obs.camera,
                     image_sha256=obs.image_sha256,
+                    box=obs.box,
                 )
             )
         for tag in event.tags:
             self._journal.add(ReadRow(ctx.session_id, ReadKind.RFID.value, tag.epc[:64], 1.0, True, now))
         verdict = self._assess(event).verdict
         payload: dict[str, JsonValue] = {
-            "plates": [
-                {"text": r.text, "agreement": r.agreement, "votes": r.votes} for r in recognition.plates
-            ],
-            "containers": [
-                {"text": r.text, "agreement": r.agreement, "votes": r.votes} for r in recognition.containers
-            ],
+            "plates": [_voted(r) for r in recognition.plates],
+            "containers": [_voted(r) for r in recognition.containers],
             "tags": [t.epc for t in event.tags],
             "observations": len(recognition.observations),
             **verdict.payload(),
@@ -1046,3 +1044,11 @@ class LaneMachine:
 
 def _replace(inputs: PlcInputs, **changes: bool) -> PlcInputs:
     return inputs.evolve(**changes)
+
+
+def _voted(read: VotedRead) -> dict[str, JsonValue]:
+    """A voted read for the audit log; the alternatives only when there were any."""
+    entry: dict[str, JsonValue] = {"text": read.text, "agreement": read.agreement, "votes": read.votes}
+    if read.alternatives:
+        entry["alternatives"] = [[text, share] for text, share in read.alternatives]
+    return entry

@@ -171,6 +171,8 @@ class Observation:
     image_sha256: str | None = None
     accepted: bool = True
     """Passed the ISO 6346 check or the plate grammar."""
+    box: tuple[int, int, int, int] | None = None
+    """Where in the frame (x0, y0, x1, y1) the text was read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,8 @@ class VotedRead:
     agreement: float
     votes: int = 1
     confidence: float = 1.0
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """Texts this one beat, with their share of the vote (kept for the record)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,8 @@ class ReadRow:
     at: datetime
     camera: str | None = None
     image_sha256: str | None = None
+    box: tuple[int, int, int, int] | None = None
+    """Where in the frame (x0, y0, x1, y1) the text was read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +415,7 @@ def _statement(record: LaneRecord) -> tuple[Executable, dict[str, Any]] | None:
             "confidence": record.confidence,
             "camera": record.camera,
             "image_sha256": record.image_sha256,
-            "box": None,
+            "box": list(record.box) if record.box is not None else None,
             "accepted": record.accepted,
             "created_at": record.at,
         }

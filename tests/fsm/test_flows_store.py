@@ -7,6 +7,7 @@ store writer; the audit chain must verify afterwards.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -20,7 +21,13 @@ from lane_controller.customs.cn_records import RawRecord
 from lane_controller.domain.stations import StationTable
 from lane_controller.fsm.events import OfficerConfirmed, OverrideDecision, StaffOverride
 from lane_controller.fsm.fakes import FakeDevices, ManualClock
-from lane_controller.fsm.protocols import CommandKind, SealState, UnsealAuthorisation
+from lane_controller.fsm.protocols import (
+    CommandKind,
+    Observation,
+    ReadKind,
+    SealState,
+    UnsealAuthorisation,
+)
 from lane_controller.fsm.states import LaneState
 from lane_controller.fsm.store_port import StoreMatcher, StoreRecorder
 from lane_controller.store.audit import verify_chain
@@ -367,3 +374,40 @@ def test_entry_lane_matches_on_destination(migrated_engine, store):
 
     run(scenario)
     assert_chain_ok(migrated_engine)
+
+
+def test_reads_keep_their_frame_box_and_the_vote_its_alternatives(migrated_engine, store):
+    """Every OCR read lands in `reads` with its frame's SHA-256 and box; the voted texts' alternatives are in
+    the lane.read audit entry."""
+    ingest(migrated_engine, cn_record("CN0001"))
+    base = recognition()
+    frame = "ab" * 32
+    voted = dataclasses.replace(base.containers[0], alternatives=(("CSQU3054388", 0.1),))
+    observations = (
+        Observation(
+            ReadKind.CONTAINER, "CSQU3054383", 0.93, camera="rear", image_sha256=frame, box=(10, 20, 300, 60)
+        ),
+        Observation(
+            ReadKind.CONTAINER, "CSQU3O54383", 0.41, camera="rear", image_sha256=frame, accepted=False
+        ),
+    )
+
+    async def scenario() -> None:
+        x = lane(store)
+        x.dev.recognizer.result = dataclasses.replace(base, containers=(voted,), observations=observations)
+        await x.start()
+        await x.arrive()
+        await x.drive_through()
+        await x.stop()
+
+    run(scenario)
+    reads = sorted(rows(migrated_engine, Read), key=lambda r: r.confidence, reverse=True)
+    assert [(r.text, r.image_sha256, r.box, r.accepted) for r in reads] == [
+        ("CSQU3054383", frame, [10, 20, 300, 60], True),
+        ("CSQU3O54383", frame, None, False),
+    ]
+    (entry,) = [e for e in audit(migrated_engine) if e.kind == "lane.read"]
+    containers = json.loads(entry.payload)["containers"]
+    assert containers == [
+        {"text": "CSQU3054383", "agreement": 0.95, "votes": 5, "alternatives": [["CSQU3054388", 0.1]]}
+    ]
