@@ -17,6 +17,7 @@ from lane_controller.customs.matching import MatchKind, MatchQuery, MatchResult
 from lane_controller.fsm.protocols import (
     BarrierCommand,
     BarrierPosition,
+    BarrierRefused,
     CommandKind,
     DisplayMessage,
     PlcInputs,
@@ -154,6 +155,8 @@ class FakeBarrier:
         self.plant = plant or LanePlant()
         self.sent: list[SentCommand] = []
         self.fail_sends = 0
+        self.refuse_sends = 0
+        """The next this many commands are refused by the PLC (BarrierRefused; nothing moves)."""
         self.fail_reads = False
         self.witness: Callable[[], object] | None = None
         """Called at each send; its value is kept with the command (e.g. how many audit entries exist)."""
@@ -163,6 +166,9 @@ class FakeBarrier:
         if self.fail_sends > 0:
             self.fail_sends -= 1
             raise ConnectionError("simulated Modbus timeout")
+        if self.refuse_sends > 0:
+            self.refuse_sends -= 1
+            raise BarrierRefused(f"{command.kind.value}: PLC reports photocell blocked")
         witness = self.witness() if self.witness is not None else None
         self.sent.append(SentCommand(command, self.plant.inputs, witness))
         self.plant.command(command)

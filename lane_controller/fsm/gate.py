@@ -18,7 +18,14 @@ from datetime import datetime
 
 from lane_controller.fsm.decisions import Decision
 from lane_controller.fsm.journal import Journal
-from lane_controller.fsm.protocols import Barrier, BarrierCommand, BarrierPosition, CommandKind, PlcInputs
+from lane_controller.fsm.protocols import (
+    Barrier,
+    BarrierCommand,
+    BarrierPosition,
+    BarrierRefused,
+    CommandKind,
+    PlcInputs,
+)
 from lane_controller.store.lane_records import AuditItem, BarrierAckRow, BarrierCommandRow
 
 _LOG = logging.getLogger(__name__)
@@ -117,8 +124,7 @@ class BarrierGate:
         self._issued.discard(id(ticket))
         self._close_wanted = False
         self._close_in_flight = False
-        await self._send(CommandKind.OPEN, session_id, decision=ticket.item)
-        return True
+        return await self._send(CommandKind.OPEN, session_id, decision=ticket.item)
 
     def _open_problem(self, ticket: DecisionTicket | None, session_id: str | None) -> str | None:
         if ticket is None:
@@ -197,8 +203,9 @@ class BarrierGate:
             return
         if self._inputs.under_boom:  # invariant 2: never down onto a vehicle
             return
-        await self._send(CommandKind.CLOSE, self._session_id)
-        self._close_in_flight = True
+        # A close the PLC refused (a vehicle it sees under the boom) goes out again on the next input
+        # update that shows the boom clear.
+        self._close_in_flight = await self._send(CommandKind.CLOSE, self._session_id)
 
     # ----------------------------------------------------------------------------------------- send
 
@@ -208,8 +215,9 @@ class BarrierGate:
         session_id: str | None,
         *,
         decision: AuditItem | None = None,
-    ) -> None:
-        """Journal the command (citing its decision), make it durable, then send it."""
+    ) -> bool:
+        """Journal the command (citing its decision), make it durable, then send it. False when the PLC
+        refused it (audited; nothing moved)."""
         if kind is CommandKind.OPEN and decision is None:
             raise AssertionError("open without a decision")
         if kind is CommandKind.CLOSE and self._inputs.under_boom:
@@ -239,10 +247,22 @@ class BarrierGate:
         decision_seq = decision.seq if decision is not None else None
         if kind is CommandKind.OPEN and decision_seq is None:  # pragma: no cover - flush numbers entries
             raise AssertionError("open before its decision was recorded")
+        previous = self._last_command, self._last_command_seq
         self._last_command = kind
         self._last_command_seq = seq
         try:
             await self._barrier.send(BarrierCommand(kind, seq, decision_seq))
+        except BarrierRefused as exc:
+            self._journal.audit(
+                "barrier.refused_by_plc",
+                {"command": kind.value, "seq": seq, "why": str(exc)[:300]},
+                session_id=session_id,
+            )
+            _LOG.warning("lane %s: the PLC refused %s #%d: %s", self._journal.lane_id, kind.value, seq, exc)
+            self._last_command, self._last_command_seq = previous  # it never happened on the boom
+            if store_error is not None:
+                raise store_error from exc
+            return False
         except Exception as exc:
             self._journal.audit(
                 "barrier.send_failed",
@@ -252,3 +272,4 @@ class BarrierGate:
             raise BarrierSendError(f"barrier did not take {kind.value} #{seq}: {exc!r}") from exc
         if store_error is not None:
             raise store_error
+        return True

@@ -140,11 +140,16 @@ class BarrierCommand:
     decision_audit_seq: int | None = None
 
 
+class BarrierRefused(Exception):
+    """The PLC answered but did not take a command (nothing moved); the message says why."""
+
+
 class Barrier(Protocol):
     """The barrier PLC."""
 
     async def send(self, command: BarrierCommand) -> None:
-        """Write the command; raises on a transport error. Progress is reported through the inputs."""
+        """Write the command; raises :class:`BarrierRefused` when the PLC did not take it and any other
+        exception on a transport error. Progress is reported through the inputs."""
         ...
 
     async def read_inputs(self) -> PlcInputs:

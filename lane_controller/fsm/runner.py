@@ -236,7 +236,7 @@ class LaneRunner:
             inputs = await self._devices.barrier.read_inputs()
         except Exception:
             _LOG.exception("lane %s: PLC inputs unreadable at start-up", config.lane_id)
-            inputs = PlcInputs(fault=True, fault_code=PLC_UNREADABLE)
+            inputs = PlcInputs(limit_down=False, fault=True, fault_code=PLC_UNREADABLE)  # position unknown
         self._plc = inputs
         self._gate.restore_seq(stored.last_barrier_seq)
         plan = plan_recovery(inputs, stored)

@@ -355,7 +355,8 @@ class BarrierDriver:
                 elapsed = time.monotonic() - t0
                 text = f"{command} acknowledged in {elapsed * 1000:.0f} ms" if seq else f"{command} written"
                 return CommandOutcome(command, True, Outcome.OK, text, seq, elapsed)
-            return await self._confirm(command, seq, t0, sent_at)
+        # The travel is awaited outside the command lock: a stop must not wait for the boom to arrive.
+        return await self._confirm(command, seq, t0, sent_at)
 
     async def _confirm(self, command: Command, seq: int | None, t0: float, since: float) -> CommandOutcome:
         """Open and close: the target limit switch set and the other clear. Without an acknowledgement

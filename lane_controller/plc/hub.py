@@ -34,6 +34,11 @@ class HubStats:
     reconnects: int
 
 
+_STABLE_S = 1.0
+"""Requests must go through this long after a line failure before the PLC counts as recovered (one log
+line, backoff reset)."""
+
+
 class ModbusHub:
     """Owns one Modbus connection; ``request(fn)`` runs ``fn(transport)`` under the lock, connecting first."""
 
@@ -53,6 +58,8 @@ class ModbusHub:
         self._requests = self._failures = self._connects = 0
         self._warned = False
         self._closed = False
+        self._last_failure_at = -_STABLE_S
+        self._refusing = False
 
     @property
     def stats(self) -> HubStats:
@@ -106,19 +113,33 @@ class ModbusHub:
     def _failed(self, exc: PlcError) -> None:
         self._failures += 1
         self.last_error = exc
-        if not isinstance(exc, PlcExceptionReply):  # the PLC answered: the line itself is fine
-            self._next_connect_at = time.monotonic() + self._backoff()
-            self._failures_in_row += 1
-            self.transport.close()
         self.available = False
+        if isinstance(exc, PlcExceptionReply):
+            # The PLC answered: the line is fine. One line when it starts answering with exceptions (not one
+            # per request), one when it stops.
+            if not self._refusing:
+                self._refusing = True
+                log.warning("PLC %s (%s) answers with exceptions: %s", self.name, self.conn.describe(), exc)
+            return
+        self._last_failure_at = time.monotonic()
+        self._next_connect_at = self._last_failure_at + self._backoff()
+        self._failures_in_row += 1
+        self.transport.close()
         if not self._warned:
             self._warned = True
             log.warning("PLC %s (%s) unavailable: %s", self.name, self.conn.describe(), exc)
 
     def _succeeded(self) -> None:
         self.available = True
-        self._failures_in_row = 0
         self.last_error = None
+        # Recovered only once requests have gone through for a while: a line where one request in a
+        # cycle keeps failing must not log (and reset its backoff) on every poll.
+        if time.monotonic() - self._last_failure_at < _STABLE_S:
+            return
+        self._failures_in_row = 0
+        if self._refusing:
+            self._refusing = False
+            log.info("PLC %s (%s) answers without exceptions again", self.name, self.conn.describe())
         if self._warned:
             self._warned = False
             log.info("PLC %s (%s) available again", self.name, self.conn.describe())

@@ -32,6 +32,8 @@ PROFILE_DIR = Path(__file__).resolve().parents[2] / "hardware_profiles" / "plc"
 
 Numbering = Literal["zero_based", "one_based", "modicon"]
 DEFAULT_FUNCTION_CODES = (1, 2, 3, 4, 5, 6, 15, 16)
+_PLC_HEARTBEAT_MAX_MS = 200
+"""The PLC increments its heartbeat at least this often (README)."""
 _MODICON_TABLES: dict[int, Table] = {
     0: "coil",
     1: "discrete_input",
@@ -91,8 +93,16 @@ class Timing(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Timing:
-        if self.watchdog_ms and self.heartbeat_ms >= self.watchdog_ms:
-            raise _Invalid("heartbeat_ms", "must be shorter than watchdog_ms (the watchdog would expire)")
+        if self.watchdog_ms and 2 * self.heartbeat_ms > self.watchdog_ms:
+            raise _Invalid(
+                "heartbeat_ms", "must be at most half of watchdog_ms (one slow write would trip the watchdog)"
+            )
+        if self.plc_frozen_ms < max(3 * self.poll_ms, _PLC_HEARTBEAT_MAX_MS * 2):
+            raise _Invalid(
+                "plc_frozen_ms",
+                f"must be at least 3 poll periods and {_PLC_HEARTBEAT_MAX_MS * 2} ms (the PLC's heartbeat "
+                f"may take {_PLC_HEARTBEAT_MAX_MS} ms to change)",
+            )
         return self
 
 
@@ -143,6 +153,11 @@ class PlcProfile(_Strict):
         _check_overlaps(resolved)
         _check_function_codes(resolved, set(self.function_codes))
         _check_command(self.command, resolved)
+        if "watchdog_ms" in resolved and self.timing.watchdog_ms and "host_heartbeat" not in resolved:
+            raise _Invalid(
+                "points.host_heartbeat",
+                "required with a watchdog (timing.watchdog_ms > 0): the PLC would refuse every open",
+            )
         if self.transport.kind == "rtu" and self.unit_id == 0:
             raise _Invalid("unit_id", "0 is the RTU broadcast address: the board would never reply")
         self._resolved.update(resolved)
@@ -217,6 +232,10 @@ def connection_for(
     except ValidationError as exc:
         key, reason = _first_error(exc)
         raise PlcProfileError(source, f"transport.{key}", reason) from exc
+    if isinstance(transport, RtuTransport) and profile.unit_id == 0:
+        raise PlcProfileError(
+            source, "transport.kind", "rtu with unit_id 0 (the broadcast address never answers)"
+        )
     return PlcConnection(
         transport=transport,
         unit_id=profile.unit_id,
@@ -326,8 +345,12 @@ def _check_kind(key: str, name: str, vtype: ValueType, spec: PointSpec) -> None:
             raise _Invalid(f"{key}.enum", f"missing {', '.join(missing)}")
         if len(set(spec.enum.values())) != len(spec.enum):
             raise _Invalid(f"{key}.enum", "two names share one raw value")
+        if name == "cmd_word" and spec.enum["none"] != 0:
+            raise _Invalid(f"{key}.enum.none", "must be 0: the PLC clears the command register to 0")
     elif spec.enum is not None:
         raise _Invalid(f"{key}.enum", f"{name} is not an enumeration")
+    if name in NUMERIC_POINTS and vtype == "bool":
+        raise _Invalid(key, f"{name} is a number: a register, not a coil, discrete input or register bit")
     if name in NUMERIC_POINTS and name in WRITABLE_POINTS and vtype != "uint16":
         raise _Invalid(f"{key}.type", f"{name} is written as one uint16 register")
 
@@ -386,6 +409,10 @@ def _check_command(cmd: CommandSection, points: Mapping[str, Point]) -> None:
             "seq_point and ack_point go together",
         )
     if cmd.seq_point is not None and cmd.ack_point is not None:
+        if cmd.seq_point != "cmd_seq":
+            raise _Invalid("command.seq_point", "must be the cmd_seq point")
+        if cmd.ack_point != "cmd_seq_ack":
+            raise _Invalid("command.ack_point", "must be the cmd_seq_ack point")
         seq = need("seq_point", cmd.seq_point)
         if not seq.writable or seq.type != "uint16":
             raise _Invalid("command.seq_point", f"{seq.name} must be a writable uint16 register")
@@ -407,6 +434,8 @@ def _check_command(cmd: CommandSection, points: Mapping[str, Point]) -> None:
             coil = need(f"coils.{command}", coils[command])
             if coil.table != "coil" or not coil.writable:
                 raise _Invalid(f"command.coils.{command}", f"{coil.name} is not a writable coil")
+            if coil.name != f"coil_{command}":  # one coil per command: open can never run as close
+                raise _Invalid(f"command.coils.{command}", f"must be the coil_{command} point")
         return
     for key in ("release", "pulse_ms", "coils"):
         if getattr(cmd, key) is not None:

@@ -80,9 +80,9 @@ class ModbusTransport:
         try:
             async with asyncio.timeout(self.conn.connect_timeout_s + _SLACK_S):
                 ok = await client.connect()
-        except (TimeoutError, OSError, ModbusException) as exc:
+        except Exception as exc:  # also termios.error: a serial port that rejects the profile's settings
             client.close()
-            raise PlcConnectionError(f"cannot connect to {self.conn.describe()}: {exc}") from exc
+            raise PlcConnectionError(f"cannot connect to {self.conn.describe()}: {exc!r}") from exc
         if not ok:
             client.close()
             raise PlcConnectionError(f"cannot connect to {self.conn.describe()}")

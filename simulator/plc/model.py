@@ -28,6 +28,8 @@ INPUTS = (
 )
 HOST_REGISTERS = ("host_heartbeat", "watchdog_ms", "cmd_seq", "auto_close_s", "lane_mode")
 HEARTBEAT_PERIOD_S = 0.1
+WATCHDOG_CLOSE_S = 3.0
+"""With the host watchdog expired, the boom comes down this long after the lane is clear."""
 LANE_HELD_CLOSED, LANE_HELD_OPEN = 1, 2
 
 
@@ -278,6 +280,7 @@ class SimPlc:
             self.latched = "both_limits"
             self.direction = 0
         self._auto_close()
+        self._watchdog_close()
 
     def _safety(self, now: float) -> None:
         if self.inputs["estop"]:
@@ -297,6 +300,7 @@ class SimPlc:
             self.direction = 0
             self._been_up = True
             self._up_since = self.now
+            self.obstacle = False  # a reversal ends with the boom up: the obstacle code is not latched
         elif self.direction < 0 and self.position <= 0.0:
             self.direction = 0
             if self._been_up:
@@ -318,6 +322,22 @@ class SimPlc:
         ):
             return
         if self.now - max(self._clear_since, self._up_since) >= delay:
+            self.direction = -1
+
+    def _watchdog_close(self) -> None:
+        """The host is gone: bring the boom down once the lane has been clear for a while (a boom left up
+        with nobody passing is a lane open without a decision)."""
+        if (
+            not self._watchdog_expired()
+            or self.direction
+            or self.position <= 0.0
+            or self.inputs["estop"]
+            or self.inputs["manual_mode"]
+            or self._vehicle_under_boom()
+            or self.inputs["loop_exit"]
+        ):
+            return
+        if self.now - self._clear_since >= WATCHDOG_CLOSE_S:
             self.direction = -1
 
     def _vehicle_under_boom(self) -> bool:

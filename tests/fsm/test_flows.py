@@ -438,6 +438,52 @@ def test_barrier_send_failure_faults_without_opening() -> None:
     run(scenario)
 
 
+def test_a_close_the_plc_refuses_goes_out_again_once_the_boom_is_clear() -> None:
+    """The lane saw the boom clear, but the PLC saw someone step under it and refused the close: the lane
+    does not fault; the close goes out again on the next inputs that show the boom clear."""
+
+    async def scenario() -> None:
+        lane = Lane()
+        await lane.start()
+        await lane.arrive()
+        await lane.set(safety=True)
+        await lane.set(arming=False)
+        await lane.set(exit=True)
+        lane.dev.barrier.refuse_sends = 1
+        await lane.set(safety=False)  # the close goes out and is refused
+        assert lane.dev.barrier.refuse_sends == 0
+        assert lane.memory.of_kind("barrier.refused_by_plc")
+        assert lane.state is LaneState.CLOSING and lane.status.health == {}
+        await lane.set(photocell=True)  # the person the PLC saw
+        await lane.set(photocell=False)
+        await lane.set(exit=False)
+        assert lane.state is LaneState.IDLE
+        (refused,) = lane.memory.of_kind("barrier.refused_by_plc")
+        closes = [c for c in lane.dev.barrier.commands if c.kind is CommandKind.CLOSE]
+        assert [c.seq for c in closes] == [refused.event.payload["seq"] + 1]  # sent again, new seq
+        assert all(
+            not s.inputs.under_boom for s in lane.dev.barrier.sent if s.command.kind is CommandKind.CLOSE
+        )
+        await lane.stop()
+
+    run(scenario)
+
+
+def test_an_open_the_plc_refuses_is_not_a_fault_but_a_refused_open() -> None:
+    async def scenario() -> None:
+        lane = Lane()
+        lane.dev.barrier.refuse_sends = 1
+        await lane.start()
+        await lane.arrive()
+        assert lane.state is not LaneState.PASSING
+        assert lane.dev.plant.inputs.position is BarrierPosition.CLOSED
+        assert lane.memory.of_kind("barrier.refused_by_plc")
+        assert "barrier" not in lane.status.health
+        await lane.stop()
+
+    run(scenario)
+
+
 def test_store_outage_faults_keeps_records_and_recovers() -> None:
     async def scenario() -> None:
         lane = Lane()

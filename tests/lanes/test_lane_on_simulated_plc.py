@@ -69,11 +69,11 @@ class Lane:
 
 
 @asynccontextmanager
-async def exit_lane(tmp_path: Path, profile_name: str) -> AsyncIterator[Lane]:
+async def exit_lane(tmp_path: Path, profile_name: str, *, travel_s: float = 0.2) -> AsyncIterator[Lane]:
     engine = create_engine_for(f"sqlite:///{tmp_path / 'lane.db'}")
     upgrade(engine)
     assert CNIngestor(engine, StationTable.packaged()).ingest(RawRecord("t", cn_record("CN0001"))).accepted
-    plc = SimPlc(load_sim_profile(profile_name), travel_s=0.2)
+    plc = SimPlc(load_sim_profile(profile_name), travel_s=travel_s)
     server = await PlcServer.start_tcp(plc, host="127.0.0.1", port=0)
     profile = load_plc_profile(profile_name).with_timing(poll_ms=20)
     driver = BarrierDriver(
@@ -154,5 +154,50 @@ def test_an_unreachable_plc_faults_the_lane_and_it_recovers(tmp_path: Path) -> N
             await lane.until(lambda: lane.state is LaneState.IDLE, "the lane back to idle", timeout_s=8.0)
         kinds = lane.audit_kinds()
         assert "device.fault" in kinds and "device.recovered" in kinds
+
+    run(body, 20.0)
+
+
+async def _under_the_boom_then_onto_the_exit_loop(lane: Lane) -> None:
+    plc = lane.plc
+    plc.set_inputs(loop_arming=True)
+    await lane.until(lambda: plc.limit_up and lane.state is LaneState.PASSING, "the boom up")
+    for step in ({"loop_safety": True}, {"loop_arming": False}, {"loop_exit": True}, {"loop_safety": False}):
+        plc.set_inputs(**step)
+        await asyncio.sleep(0.1)
+
+
+def test_a_reversal_for_an_obstacle_is_a_pass_not_a_fault(tmp_path: Path) -> None:
+    """Someone steps into the photocell while the boom comes down: the PLC reverses (fault code obstacle),
+    the lane goes back to passing, and closes again once the beam is clear."""
+
+    async def body() -> None:
+        async with exit_lane(tmp_path, "generic", travel_s=1.0) as lane:
+            plc = lane.plc
+            await _under_the_boom_then_onto_the_exit_loop(lane)
+            await lane.until(lambda: plc.state == "closing", "the boom coming down")
+            plc.set_inputs(photocell_blocked=True)
+            await lane.until(lambda: plc.limit_up and lane.state is LaneState.PASSING, "the boom back up")
+            plc.set_inputs(photocell_blocked=False)
+            await asyncio.sleep(0.1)
+            plc.set_inputs(loop_exit=False)
+            await lane.until(lambda: plc.limit_down and lane.state is LaneState.IDLE, "closed and idle")
+        kinds = lane.audit_kinds()
+        assert "device.fault" not in kinds
+
+    run(body, 20.0)
+
+
+def test_one_lost_reply_does_not_fault_a_passing_truck(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with exit_lane(tmp_path, "generic") as lane:
+            await _under_the_boom_then_onto_the_exit_loop(lane)
+            lane.plc.faults.silent = True  # one poll times out (300 ms)
+            await lane.until(lambda: not lane.driver.status().available, "a failed poll")
+            lane.plc.faults.silent = False
+            await lane.until(lambda: lane.driver.status().available, "the PLC back")
+            lane.plc.set_inputs(loop_exit=False)
+            await lane.until(lambda: lane.plc.limit_down and lane.state is LaneState.IDLE, "closed and idle")
+        assert "device.fault" not in lane.audit_kinds()
 
     run(body, 20.0)

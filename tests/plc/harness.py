@@ -29,7 +29,7 @@ FAST = {
     "request_timeout_ms": 100,
     "heartbeat_ms": 60,
     "watchdog_ms": 300,
-    "plc_frozen_ms": 250,
+    "plc_frozen_ms": 400,
     "ack_timeout_ms": 200,
     "travel_timeout_ms": 500,
 }

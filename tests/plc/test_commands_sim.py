@@ -3,10 +3,12 @@ retried write that reuses its number so the PLC does not run it twice."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from lane_controller.plc import BarrierDriver, Outcome, PlcTimeout
-from tests.plc.harness import PROFILES, fast_profile, rig, run
+from tests.plc.harness import PROFILES, fast_profile, rig, run, until
 
 profiles = pytest.mark.parametrize("name", PROFILES)
 
@@ -86,12 +88,30 @@ def test_a_command_is_confirmed_by_the_drivers_own_polls(name):
     polls by itself while a command awaits its acknowledgement and limit switch."""
 
     async def body() -> None:
-        profile = fast_profile(name, poll_ms=60_000)
+        profile = fast_profile(name, poll_ms=60_000, plc_frozen_ms=600_000)
         async with rig(name, "tcp", profile, travel_s=0.05) as r:
             polls = r.driver.status().polls
             outcomes = [await r.driver.open(), await r.driver.close()]
             assert [(o.confirmed, o.reason) for o in outcomes] == [(True, Outcome.OK)] * 2, outcomes
             assert r.driver.status().polls > polls + 2
             assert r.plc.limit_down
+
+    run(body)
+
+
+def test_stop_is_not_held_back_by_a_travelling_open():
+    """The boom takes a second to rise: a stop given meanwhile reaches the PLC at once and stops it."""
+
+    async def body() -> None:
+        profile = fast_profile("generic", travel_timeout_ms=1500)
+        async with rig("generic", "tcp", profile, travel_s=1.0) as r:
+            opening = asyncio.create_task(r.driver.open())
+            await until(lambda: r.plc.state == "opening", what="the boom rising")
+            stopped = await r.driver.stop_boom()
+            assert stopped.confirmed, stopped
+            assert r.plc.state == "stopped" and 0 < r.plc.position < 100
+            outcome = await opening
+            assert (outcome.confirmed, outcome.reason) == (False, Outcome.TRAVEL_TIMEOUT)
+            assert "limit_up not reached" in outcome.text
 
     run(body)

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+import lane_controller.plc.hub as hub_module
 from lane_controller.plc import BarrierDriver, Outcome, PlcProfile
 from tests.plc.harness import FAST, KINDS, PROFILES, Rig, rig, run, unavailable, until
 from tests.plc.test_profile import raw
@@ -52,7 +53,9 @@ def test_open_close_cycles_and_refused_close(name, kind):
 
 
 @profiles
-def test_delay_silence_and_exceptions(name, kind, caplog):
+def test_delay_silence_and_exceptions(name, kind, caplog, monkeypatch):
+    monkeypatch.setattr(hub_module, "_STABLE_S", 0.0)  # log the recovery at the first good request
+
     async def body() -> None:
         async with rig(name, kind) as r:
             d = r.driver
@@ -168,7 +171,8 @@ def test_host_heartbeat_and_watchdog(name, kind):
             await until(lambda: r.plc.fault_code == "watchdog", what="watchdog expired")
             # a driver that writes no heartbeat: opens are refused, and it says why
             data = raw(name)
-            del data["points"]["host_heartbeat"]
+            del data["points"]["host_heartbeat"]  # and leaves the PLC's watchdog as it is
+            del data["points"]["watchdog_ms"]
             silent = BarrierDriver(PlcProfile.model_validate(data).with_timing(**FAST), r.conn)
             await silent.start()
             try:

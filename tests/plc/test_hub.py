@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from types import SimpleNamespace
@@ -11,10 +12,12 @@ import pytest
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 from pymodbus.pdu import ExceptionResponse
 
+import lane_controller.plc.hub as hub_module
 from lane_controller.plc import (
     ModbusHub,
     PlcConnection,
     PlcConnectionError,
+    PlcError,
     PlcExceptionReply,
     PlcMalformedReply,
     PlcReconnecting,
@@ -81,7 +84,9 @@ def test_backoff_is_exponential_and_capped():
     run(body)
 
 
-def test_one_log_line_per_change(caplog):
+def test_one_log_line_per_change(caplog, monkeypatch):
+    monkeypatch.setattr(hub_module, "_STABLE_S", 0.05)
+
     async def body() -> None:
         hub, fake = make_hub()
         assert await hub.request(ok) == "ok"
@@ -95,6 +100,7 @@ def test_one_log_line_per_change(caplog):
         await asyncio.sleep(0.1)
         for _ in range(5):
             await hub.request(ok)
+            await asyncio.sleep(0.02)
 
     with caplog.at_level(logging.INFO, logger="lane_controller.plc.hub"):
         run(body)
@@ -102,6 +108,30 @@ def test_one_log_line_per_change(caplog):
         ("WARNING", "PLC t (tcp 192.0.2.1:502) unavailable: refused"),
         ("INFO", "PLC t (tcp 192.0.2.1:502) available again"),
     ]
+
+
+def test_a_line_failing_one_request_per_cycle_logs_once(caplog, monkeypatch):
+    """One block times out every poll while the others go through: one warning, no recovery line per poll
+    (the PLC counts as recovered only after requests have gone through for a while)."""
+    monkeypatch.setattr(hub_module, "_STABLE_S", 0.5)
+
+    async def body() -> None:
+        hub, fake = make_hub()
+        successes = 0
+        for _ in range(15):
+            with contextlib.suppress(PlcError):  # the backoff keeps growing: no reconnect storm either
+                successes += await hub.request(ok) == "ok"
+            fake.close()
+            fake.down = True
+            with pytest.raises(PlcError):
+                await hub.request(ok)
+            fake.down = False
+            await asyncio.sleep(0.03)
+        assert successes >= 3
+
+    with caplog.at_level(logging.INFO, logger="lane_controller.plc.hub"):
+        run(body)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
 
 
 def test_lock_serialises_requests_and_exception_replies_keep_the_line():

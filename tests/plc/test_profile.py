@@ -236,11 +236,17 @@ def test_command_section(tmp_path):
     del data["command"]["ack_point"]
     fails(tmp_path, data, "command.ack_point", "go together")
     data = raw("roger")
-    data["command"]["seq_point"] = "cmd_seqq"
-    fails(tmp_path, data, "command.seq_point", "no point 'cmd_seqq'")
+    data["command"]["seq_point"] = "lane_mode"
+    fails(tmp_path, data, "command.seq_point", "must be the cmd_seq point")
     data = raw("roger")
-    data["command"]["ack_point"] = "cmd_seq"
-    fails(tmp_path, data, "command.ack_point", "read-only uint16")
+    data["command"]["ack_point"] = "plc_heartbeat"
+    fails(tmp_path, data, "command.ack_point", "must be the cmd_seq_ack point")
+    data = raw()
+    data["command"]["coils"]["close"] = "coil_open"  # open would run as close on the PLC
+    fails(tmp_path, data, "command.coils.close", "must be the coil_close point")
+    data = raw()
+    data["command"]["coils"]["open"] = "coil_green_light"
+    fails(tmp_path, data, "command.coils.open", "must be the coil_open point")
     data = raw()
     data["command"]["style"] = "pulse"
     fails(tmp_path, data, "command.style", "Input should be")
@@ -266,7 +272,7 @@ def test_misc_fields(tmp_path):
     fails(tmp_path, data, "transport.rtu.parity", "Input should be")
     data = raw()
     data["timing"]["heartbeat_ms"] = 3000
-    fails(tmp_path, data, "timing.heartbeat_ms", "shorter than watchdog_ms")
+    fails(tmp_path, data, "timing.heartbeat_ms", "at most half of watchdog_ms")
     data = raw()
     data["numbering"] = "two_based"
     fails(tmp_path, data, "numbering", "Input should be")
@@ -300,6 +306,22 @@ def test_connection_override():
 def test_with_timing_validates():
     profile = load_plc_profile("generic").with_timing(poll_ms=10, watchdog_ms=400, heartbeat_ms=100)
     assert (profile.timing.poll_ms, profile.point("state").address) == (10, 0)
-    with pytest.raises(ValueError, match="shorter than watchdog_ms"):
+    with pytest.raises(ValueError, match="at most half of watchdog_ms"):
         profile.with_timing(heartbeat_ms=500)
     assert isinstance(profile, PlcProfile)
+
+
+def test_points_and_timings_that_would_misbehave(tmp_path):
+    data = raw()
+    del data["points"]["host_heartbeat"]
+    fails(tmp_path, data, "points.host_heartbeat", "required with a watchdog")
+    data = raw()
+    data["points"]["cmd_word"]["enum"]["none"] = 7
+    data["points"]["cmd_word"]["enum"]["open"] = 1
+    fails(tmp_path, data, "points.cmd_word.enum.none", "must be 0")
+    data = raw()
+    data["points"]["plc_heartbeat"] = {"table": "discrete_input", "address": 20}
+    fails(tmp_path, data, "points.plc_heartbeat", "is a number")
+    data = raw()
+    data["timing"]["plc_frozen_ms"] = 300
+    fails(tmp_path, data, "timing.plc_frozen_ms", "at least 3 poll periods")

@@ -100,6 +100,7 @@ def test_close_refused_with_a_vehicle_under_the_boom_and_reversal() -> None:
     assert plc.state == "opening" and plc.fault_code == "obstacle" and plc.latched is None
     plc.advance(1.0)
     assert plc.state == "open" and plc.cycle_count == 0
+    assert plc.fault_code == "none"  # not latched: gone once the boom is back up
     plc.set_inputs(photocell_blocked=False)
     plc.command("close", seq=3)
     assert plc.fault_code == "none"
@@ -235,3 +236,21 @@ def test_drive_through_waits_for_the_boom() -> None:
             await plc.stop()
 
     assert asyncio.run(asyncio.wait_for(body(), 5)) == (False, True)
+
+
+def test_with_the_host_gone_the_boom_comes_down_once_the_lane_is_clear() -> None:
+    """Watchdog expired with the boom up: it stays up over a vehicle, and comes down 3 s after the safety
+    loop, the photocell and the exit loop are all clear."""
+    plc = SimPlc(load_sim_profile("generic"), travel_s=0, watchdog_ms=500)
+    plc.command("open", seq=1)
+    plc.set_inputs(loop_safety=True)
+    plc.advance(5.0)
+    assert plc.fault_code == "watchdog" and plc.state == "open"  # a vehicle under the boom: it stays up
+    plc.set_inputs(loop_safety=False, loop_exit=True)
+    plc.advance(5.0)
+    assert plc.state == "open"
+    plc.set_inputs(loop_exit=False)
+    plc.advance(2.9)
+    assert plc.state == "open"
+    plc.advance(0.2)
+    assert plc.state == "closed"
