@@ -2,16 +2,17 @@
 
 A layout (``hardware_profiles/lanes/<lane>.toml``) holds the lane's configuration (``[lane]``, the state
 machine's :class:`~lane_controller.fsm.config.LaneConfig`), its barrier PLC (``[plc]``: a profile of
-``hardware_profiles/plc/`` and where to reach it) and its serial readers (``[rfid]``, ``[seal_reader]``:
-profiles of ``hardware_profiles/readers/`` and their ports). Loading resolves every profile it names, so a
-typo in a profile name, an unknown key or a bad value fails at start-up with the file, the key and the
-reason, never when the first truck arrives.
+``hardware_profiles/plc/`` and where to reach it), its serial readers (``[rfid]``, ``[seal_reader]``:
+profiles of ``hardware_profiles/readers/`` and their ports) and its cameras (``[cameras.<id>]``: the
+source and the regions of interest where plates and container codes appear). Loading resolves every
+profile it names, so a typo in a profile name, an unknown key or a bad value fails at start-up with the
+file, the key and the reason, never when the first truck arrives.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from lane_controller.plc.profile import (
 )
 from lane_controller.readers.profile import PROFILE_DIR as READER_PROFILE_DIR
 from lane_controller.readers.profile import ProfileError, ReaderProfile, load_profiles
+from lane_controller.vision.cameras import CameraConfig, CameraRegions, RoiBox, parse_camera_config
 
 LAYOUT_DIR = Path(__file__).resolve().parents[2] / "hardware_profiles" / "lanes"
 
@@ -50,6 +52,14 @@ class ReaderSection(_Strict):
     url: str | None = Field(default=None, min_length=1)
 
 
+class CameraSection(_Strict):
+    """One camera: its source (``type`` rtsp, usb, folder, video, or synthetic for the simulator's scenes)
+    and where in its frames plates and container codes appear (none: the whole frame)."""
+
+    source: dict[str, Any]
+    regions: tuple[RoiBox, ...] = ()
+
+
 class LayoutFile(_Strict):
     """The file as written."""
 
@@ -57,6 +67,7 @@ class LayoutFile(_Strict):
     plc: PlcSection
     rfid: ReaderSection | None = None
     seal_reader: ReaderSection | None = None
+    cameras: dict[str, CameraSection] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,21 @@ class ReaderPlan:
 
     profile: ReaderProfile
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticSource:
+    """A camera showing the simulator's synthetic gate scenes (integration without cameras)."""
+
+    truck: int | None = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CameraPlan:
+    """A camera's validated source and its regions of interest."""
+
+    source: CameraConfig | SyntheticSource
+    regions: CameraRegions
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +103,7 @@ class LaneLayout:
     plc_connection: PlcConnection
     rfid: ReaderPlan | None
     seal_reader: ReaderPlan | None
+    cameras: dict[str, CameraPlan] = field(default_factory=dict)
 
 
 class LayoutError(ValueError):
@@ -101,6 +128,26 @@ def _reader(
             path, f"{key}.profile", f"{section.profile!r} is an {profile.kind} reader, not {kind}"
         )
     return ReaderPlan(profile, section.url or profile.port.url)
+
+
+def _camera(path: Path, name: str, section: CameraSection) -> CameraPlan:
+    regions = CameraRegions(camera_id=name, boxes=section.regions)
+    data = dict(section.source)
+    if data.get("type") == "synthetic":
+        unknown = sorted(set(data) - {"type", "truck"})
+        if unknown:
+            raise LayoutError(path, f"cameras.{name}.source.{unknown[0]}", "unknown key")
+        truck = data.get("truck", 0)
+        if truck is not None and not isinstance(truck, int):
+            raise LayoutError(path, f"cameras.{name}.source.truck", "an integer (the scene's seed)")
+        return CameraPlan(SyntheticSource(truck), regions)
+    try:
+        return CameraPlan(parse_camera_config(data), regions)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "type"
+        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise LayoutError(path, f"cameras.{name}.source.{key}", reason) from exc
 
 
 def load_layout(
@@ -140,7 +187,9 @@ def load_layout(
         readers = load_profiles(reader_profile_dir)
     except ProfileError as exc:
         raise LayoutError(path, "(reader profiles)", str(exc)) from exc
+    cameras = {name: _camera(path, name, section) for name, section in layout.cameras.items()}
     return LaneLayout(
+        cameras=cameras,
         path=path,
         config=layout.lane,
         plc_profile=plc_profile,

@@ -47,6 +47,10 @@ def test_shipped_layouts_resolve_their_profiles() -> None:
     assert transport.device.endswith("usb-lane-e1-rs485-if00")
     assert entry_lane.rfid is not None and entry_lane.rfid.profile.framing == "binary"
     assert entry_lane.seal_reader is not None and entry_lane.seal_reader.profile.kind == "eseal"
+    assert set(exit_lane.cameras) == {"rear", "front"}
+    front = exit_lane.cameras["front"]
+    assert front.regions.of_kind("plate")[0].box == (480, 540, 1440, 1080)
+    assert getattr(front.source, "type", None) == "rtsp"
 
 
 def test_a_good_layout_with_overrides(tmp_path: Path) -> None:
@@ -68,6 +72,25 @@ def test_a_good_layout_with_overrides(tmp_path: Path) -> None:
         (('profile = "rfid-lane-ascii"', 'profile = "rfid-lane-asci"'), "rfid.profile", "no reader profile"),
         (('profile = "rfid-lane-ascii"', 'profile = "eseal-lane-binary"'), "rfid.profile", "not rfid"),
         (("[rfid]", "[rfid_reader]"), "rfid_reader", "unknown key"),
+        (
+            ("[rfid]", '[cameras.cam]\nsource = { type = "rtsp" }\n[rfid]'),
+            "cameras.cam.source.rtsp.url",
+            "Field required",
+        ),
+        (("[rfid]", '[cameras.cam]\nsource = { type = "ftp" }\n[rfid]'), "cameras.cam.source.type", "ftp"),
+        (
+            ("[rfid]", '[cameras.cam]\nsource = { type = "synthetic", trucks = 2 }\n[rfid]'),
+            "cameras.cam.source.trucks",
+            "unknown key",
+        ),
+        (
+            (
+                "[rfid]",
+                '[cameras.cam]\nsource = { type = "synthetic" }\nregions = [{ kind = "plate", x0 = 5, y0 = 0, x1 = 2, y1 = 9 }]\n[rfid]',
+            ),
+            "cameras.cam.regions.0",
+            "x0 < x1",
+        ),
     ],
 )
 def test_mistakes_name_file_key_and_reason(
