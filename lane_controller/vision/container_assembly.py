@@ -1,0 +1,116 @@
+"""From recognised text pieces to ISO 6346 container-number candidates.
+
+A piece is what the recogniser read in one region (a line, a column of upright characters, a turned
+line). A code may be one piece (``CSQU3054383``), a piece with more text around it
+(``CSQU3054383 22G1``), or two stacked pieces (``CSQU`` over ``3054383``). Every 11-character window of a
+piece or of a stacked pair goes through the domain's ``candidates()`` corrections; a candidate's
+confidence is the recogniser's, lowered by the cost of the corrections it needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from lane_controller.domain.container_number import candidates
+from lane_controller.domain.ocr_confusions import clean_read
+from lane_controller.vision.reads import Box
+
+__all__ = ["Assembled", "Piece", "assemble", "cost_factor", "stacked_pairs"]
+
+LENGTH: Final = 11
+MAX_COST: Final = 3
+"""Correction budget per window: below the domain's check-digit substitution (4), so a misread body is
+never "validated" by replacing the check digit it was read with."""
+DELETION_COST: Final = 2
+"""Cost of dropping one character the recogniser inserted (a gap or a frame border read as a letter)."""
+COST_PENALTY: Final = 0.12
+"""Confidence lost per unit of correction cost."""
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """What the recogniser read in one region of the frame."""
+
+    text: str
+    confidence: float
+    box: Box
+    char_height: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    """One 11-character window and its corrections: ``valid`` the check-digit-valid readings, best first."""
+
+    raw: str
+    box: Box
+    confidence: float
+    valid: tuple[tuple[str, float], ...]
+
+
+def cost_factor(cost: int) -> float:
+    """The share of the recogniser's confidence a reading keeps after corrections of this cost."""
+    return max(0.0, 1.0 - COST_PENALTY * cost)
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in clean_read(text) if c.isascii() and c.isalnum())
+
+
+def _windows(text: str) -> list[tuple[str, int]]:
+    """Every 11-character window, and every 12-character window less one character (at a cost)."""
+    found: dict[str, int] = {}
+    for i in range(len(text) - LENGTH + 1):
+        found.setdefault(text[i : i + LENGTH], 0)
+    for i in range(len(text) - LENGTH):
+        window = text[i : i + LENGTH + 1]
+        for j in range(1, LENGTH):
+            found.setdefault(window[:j] + window[j + 1 :], DELETION_COST)
+    return list(found.items())
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def stacked_pairs(pieces: list[Piece]) -> list[Piece]:
+    """Owner-code pieces joined with the serial piece stacked under them.
+
+    A pair is kept when the lower piece starts within two character heights below the upper one, their
+    left edges are within two character heights, and their character heights agree within 40%.
+    """
+    joined: list[Piece] = []
+    for top in pieces:
+        t = _alnum(top.text)
+        if not 3 <= len(t) <= 6 or top.char_height <= 0:
+            continue
+        h = top.char_height
+        for low in pieces:
+            if low is top or low.char_height <= 0:
+                continue
+            if not 0.6 * h <= low.char_height <= 1.4 * h:
+                continue
+            below = low.box[1] - top.box[3]
+            if not -0.3 * h <= below <= 2.0 * h or abs(low.box[0] - top.box[0]) > 2.0 * h:
+                continue
+            text = t + _alnum(low.text)
+            if len(text) >= LENGTH:
+                joined.append(Piece(text, min(top.confidence, low.confidence), _union(top.box, low.box), h))
+    return joined
+
+
+def assemble(pieces: Iterable[Piece], *, max_cost: int = MAX_COST) -> list[Assembled]:
+    """Every 11-character window of every piece, with its check-digit-valid corrections."""
+    out: list[Assembled] = []
+    for piece in pieces:
+        text = _alnum(piece.text)
+        for window, extra in _windows(text):
+            if extra > max_cost:
+                continue
+            result = candidates(window, max_cost - extra)
+            valid = tuple(
+                (str(c.value), piece.confidence * cost_factor(c.cost + extra)) for c in result.candidates
+            )
+            out.append(Assembled(window, piece.box, piece.confidence, valid))
+    return out

@@ -1,0 +1,244 @@
+"""Container-number reader: localisation and assembly on synthetic frames (no OCR engine), then the real
+EasyOCR recogniser on synthetic frames rendered here and on photographs from ``../shared/eval``."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lane_controller.domain.container_number import ContainerNumber
+from lane_controller.vision.container_assembly import Piece, assemble, stacked_pairs
+from lane_controller.vision.reads import ReadKind, image_sha256
+from lane_controller.vision.text_lines import GroupKind, localise
+
+CODE = "CSQU3054383"
+FONT = cv2.FONT_HERSHEY_DUPLEX
+EVAL_ENV = "LANE_CONTROLLER_EVAL_DIR"
+EVAL_DIR = Path(os.environ.get(EVAL_ENV, Path(__file__).resolve().parents[2] / ".." / "shared" / "eval"))
+MARSA = EVAL_DIR / "marsa_maroc_gate_containers"
+
+
+def frame(*, panel=(140, 60, 20), ink=(255, 255, 255), seed: int = 0, size=(1080, 1920)) -> np.ndarray:
+    """A grey-ish yard background with a coloured container panel in the middle."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(90, 130, (*size, 3), dtype=np.uint8)
+    cv2.rectangle(image, (300, 100), (1700, 1000), panel, -1)
+    return image
+
+
+def put_line(image, text: str, x: int, y: int, *, scale: float = 2.2, ink=(255, 255, 255)) -> tuple:
+    (w, h), _ = cv2.getTextSize(text, FONT, scale, 4)
+    cv2.putText(image, text, (x, y), FONT, scale, ink, 4, cv2.LINE_AA)
+    return (x, y - h, x + w, y)
+
+
+def put_column(image, text: str, x: int, y: int, *, scale: float = 1.8, ink=(255, 255, 255)) -> tuple:
+    """One upright character per row, as painted on door posts."""
+    (_, h), _ = cv2.getTextSize("8", FONT, scale, 4)
+    pitch = int(h * 1.45)
+    for i, ch in enumerate(text):
+        (cw, _), _ = cv2.getTextSize(ch, FONT, scale, 4)
+        cv2.putText(image, ch, (x - cw // 2, y + i * pitch), FONT, scale, ink, 4, cv2.LINE_AA)
+    return (x - h, y - h, x + h, y + (len(text) - 1) * pitch)
+
+
+def rotate(image, degrees: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def noisy(image, sigma: float, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(image.astype(np.int16) + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
+
+
+def contains(outer, inner, slack: int = 40) -> bool:
+    return (
+        outer[0] <= inner[0] + slack
+        and outer[1] <= inner[1] + slack
+        and outer[2] >= inner[2] - slack
+        and outer[3] >= inner[3] - slack
+    )
+
+
+# --- localisation -------------------------------------------------------------------------------------
+
+
+def test_localise_finds_a_horizontal_line_with_every_character():
+    image = frame()
+    where = put_line(image, "CSQU 305438 3", 600, 400)
+    lines = [g for g in localise(image) if g.kind is GroupKind.LINE and contains(where, g.box)]
+    assert lines
+    assert max(len(g.chars) for g in lines) >= 9
+    assert not lines[0].dark_text
+
+
+def test_localise_finds_a_column_of_upright_characters():
+    image = frame(panel=(40, 40, 150))
+    where = put_column(image, CODE, 900, 200)
+    columns = [g for g in localise(image) if g.kind is GroupKind.COLUMN and contains(where, g.box)]
+    assert [len(g.chars) for g in columns] == [11]
+    ys = [c[1] for c in columns[0].chars]
+    assert ys == sorted(ys)
+
+
+def test_localise_finds_dark_text_on_a_light_panel_and_honours_the_roi():
+    image = frame(panel=(200, 200, 200))
+    put_line(image, "CSQU 305438 3", 600, 400, ink=(30, 30, 30))
+    lines = [g for g in localise(image) if g.kind is GroupKind.LINE and len(g.chars) >= 9]
+    assert lines
+    assert lines[0].dark_text
+    assert not [g for g in localise(image, roi=(0, 600, 1920, 1080)) if len(g.chars) >= 9]
+
+
+def test_localise_on_a_blank_frame_finds_nothing_long():
+    image = frame()
+    assert not [g for g in localise(image) if len(g.chars) >= 6]
+
+
+# --- assembly -------------------------------------------------------------------------------------------
+
+
+def test_assemble_keeps_a_clean_read_at_full_confidence():
+    [window] = assemble([Piece(CODE, 0.9, (0, 0, 10, 10))])
+    assert window.valid[0] == (CODE, pytest.approx(0.9))
+
+
+def test_assemble_corrects_confusions_and_drops_an_inserted_character():
+    found = {t for a in assemble([Piece("CSQUV3O54383", 0.8, (0, 0, 10, 10))]) for t, _ in a.valid}
+    assert CODE in found
+    best = max((c, t) for a in assemble([Piece("CSQU3O54383", 0.8, (0, 0, 10, 10))]) for t, c in a.valid)
+    assert best[1] == CODE
+    assert best[0] < 0.8
+
+
+def test_assemble_never_replaces_the_check_digit_as_read():
+    wrong_check = CODE[:-1] + "4"
+    assert not [v for a in assemble([Piece(wrong_check, 0.9, (0, 0, 10, 10))]) for v in a.valid]
+
+
+def test_assemble_finds_the_code_inside_a_longer_line():
+    found = [v for a in assemble([Piece(CODE + "22G1", 0.9, (0, 0, 10, 10))]) for v in a.valid]
+    assert (CODE, pytest.approx(0.9)) in found
+
+
+def test_stacked_pairs_join_the_owner_code_with_the_serial_under_it():
+    top = Piece("CSQU", 0.9, (100, 100, 300, 150), 50)
+    low = Piece("3054383", 0.8, (105, 170, 420, 220), 50)
+    far = Piece("1234567", 0.8, (900, 170, 1220, 220), 50)
+    joined = stacked_pairs([top, low, far])
+    assert [p.text for p in joined] == [CODE]
+    assert joined[0].box == (100, 100, 420, 220)
+
+
+# --- the reader with the real recogniser -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from lane_controller.vision.engine import OcrEngine, OcrUnavailable
+
+    try:
+        return OcrEngine.shared()
+    except OcrUnavailable as exc:  # pragma: no cover - depends on the installation
+        pytest.skip(f"OCR engine unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def reader(engine):
+    from lane_controller.vision.containers import ContainerReader
+
+    return ContainerReader(engine)
+
+
+def best_valid(reads):
+    valid = [r for r in reads.reads if r.valid]
+    return valid[0] if valid else None
+
+
+def test_reader_reads_a_horizontal_code_and_keeps_sha_and_box(reader):
+    image = frame()
+    where = put_line(image, "CSQU 305438 3", 600, 400)
+    reads = reader.read(image, camera="rear")
+    best = best_valid(reads)
+    assert best is not None
+    assert best.text == CODE
+    assert best.kind is ReadKind.CONTAINER
+    assert contains(where, best.box, slack=60)
+    assert reads.image_sha256 == image_sha256(image)
+    assert reads.camera == "rear"
+    assert ContainerNumber.parse(best.text)
+
+
+@pytest.mark.parametrize(
+    ("panel", "ink"),
+    [((40, 40, 150), (255, 255, 255)), ((200, 200, 200), (20, 20, 20))],
+    ids=["white-on-red", "dark-on-light"],
+)
+def test_reader_reads_a_vertical_code_one_character_per_row(reader, panel, ink):
+    image = frame(panel=panel)
+    put_column(image, CODE, 900, 200, ink=ink)
+    best = best_valid(reader.read(image))
+    assert best is not None
+    assert best.text == CODE
+
+
+def test_reader_reads_a_stacked_owner_code_and_serial(reader):
+    image = frame(panel=(40, 110, 30))
+    put_line(image, "CSQU", 700, 350)
+    put_line(image, "3054383", 700, 450)
+    put_line(image, "22G1", 700, 550)
+    best = best_valid(reader.read(image))
+    assert best is not None
+    assert best.text == CODE
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda im: rotate(im, 3.0),
+        lambda im: cv2.GaussianBlur(im, (5, 5), 1.5),
+        lambda im: noisy(im, 12.0),
+    ],
+    ids=["rotated-3deg", "blurred", "noisy"],
+)
+def test_reader_survives_rotation_blur_and_noise(reader, spoil):
+    image = frame()
+    put_line(image, "CSQU 305438 3", 600, 400)
+    best = best_valid(reader.read(spoil(image)))
+    assert best is not None
+    assert best.text == CODE
+
+
+def test_reader_reports_nothing_valid_on_a_blank_frame(reader):
+    assert best_valid(reader.read(frame())) is None
+
+
+# --- photographs -----------------------------------------------------------------------------------------
+
+MARSA_FILES = {
+    "1-124126001-OCR-LB-C02.jpg": "vertical",
+    "1-125722001-OCR-AS-B01.jpg": "horizontal",
+    "1-125722001-OCR-LB-C02.jpg": "vertical",
+    "1-145327001-OCR-AH-A01.jpg": "horizontal",
+    "1-145327001-OCR-RF-D01.jpg": "stacked",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MARSA_FILES))
+def test_reader_reads_gate_photographs(reader, name):
+    if not MARSA.is_dir():
+        pytest.skip(f"{MARSA} is absent (set ${EVAL_ENV} to the eval folder)")
+    with (MARSA / "labels.csv").open() as f:
+        labels = {row["file"]: row["text"] for row in csv.DictReader(f)}
+    image = cv2.imread(str(MARSA / name))
+    best = best_valid(reader.read(image))
+    assert best is not None, f"{name} ({MARSA_FILES[name]}): nothing valid read"
+    assert best.text == labels[name]
