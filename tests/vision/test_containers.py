@@ -223,7 +223,7 @@ def test_reader_reports_nothing_valid_on_a_blank_frame(reader):
 # --- photographs -----------------------------------------------------------------------------------------
 
 MARSA_FILES = {
-    "1-124126001-OCR-LB-C02.jpg": "vertical",
+    "1-124126001-OCR-RF-D01.jpg": "vertical",
     "1-125722001-OCR-AS-B01.jpg": "horizontal",
     "1-125722001-OCR-LB-C02.jpg": "vertical",
     "1-145327001-OCR-AH-A01.jpg": "horizontal",
