@@ -47,6 +47,8 @@ class Assembled:
     box: Box
     confidence: float
     valid: tuple[tuple[str, float], ...]
+    costs: tuple[int, ...] = ()
+    """The correction cost of each valid reading (0: read as it is)."""
 
 
 def cost_factor(cost: int) -> float:
@@ -112,5 +114,6 @@ def assemble(pieces: Iterable[Piece], *, max_cost: int = MAX_COST) -> list[Assem
             valid = tuple(
                 (str(c.value), piece.confidence * cost_factor(c.cost + extra)) for c in result.candidates
             )
-            out.append(Assembled(window, piece.box, piece.confidence, valid))
+            costs = tuple(c.cost + extra for c in result.candidates)
+            out.append(Assembled(window, piece.box, piece.confidence, valid, costs))
     return out
