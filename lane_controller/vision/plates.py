@@ -1,0 +1,209 @@
+"""The licence-plate reader: find plate text lines cheaply, recognise crops, keep what the grammar allows.
+
+For one frame (:meth:`PlateReader.read`):
+
+1. Localise: rows of character-like blobs (:func:`~lane_controller.vision.plate_locate.find_text_lines`)
+   on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first.
+2. Recognise: each of the best ``max_lines`` rows is cut out straightened, padded and widened to a normal
+   glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
+   a crop). A row that reads as a valid plate is read again at other widths (``variants``). A frame that
+   is itself plate-shaped (a plate crop) and gave no valid row is also read whole.
+3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
+   cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost; a row's
+   read is the plate with the best mean over its views. Reads of the same plate are merged.
+4. Fallback (``detector_fallback``): when nothing valid was found, the CRAFT detector runs on a copy at most
+   ``detector_size`` pixels large and its boxes are read the same way.
+
+Every read keeps its box in the frame and the frame's SHA-256.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Final
+
+import cv2
+import numpy as np
+
+from lane_controller.vision.engine import Image, OcrEngine
+from lane_controller.vision.plate_grammar import PLATE_ALLOWLIST, TAIWAN, PlateGrammar, plate_readings
+from lane_controller.vision.plate_locate import TextLine, find_text_lines, line_crop, trim_uniform_border
+from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
+
+_PLATE_ASPECT: Final = (1.2, 6.5)  # width / height of a whole plate
+_MAX_ALTERNATIVES: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PlateReaderSettings:
+    """Tuning knobs of :class:`PlateReader` (defaults suit 2-core CPUs and 720p-1080p lane cameras).
+
+    ``glyph_aspect``: line crops are widened until their median character is this wide for its height
+    (at most ``max_stretch`` times): plate fonts are condensed, the recogniser was trained on book text.
+    ``variants``: further widenings (factors of that one) read for every line that gave a valid plate;
+    the variants' confidences are averaged per plate, so a plate read the same way by all counts most.
+    """
+
+    work_size: int = 1600
+    max_lines: int = 8
+    min_char_px: float = 8.0
+    pad: float = 0.3
+    glyph_aspect: float = 0.7
+    max_stretch: float = 1.8
+    variants: tuple[float, ...] = (0.8, 1.25)
+    cost_penalty: float = 0.85
+    detector_fallback: bool = True
+    detector_size: int = 640
+
+
+@dataclass(frozen=True, slots=True)
+class _Crop:
+    image: Image
+    box: Box
+
+
+class PlateReader:
+    """Reads licence plates in a frame (implements the ``FrameReader`` Protocol)."""
+
+    kind: ReadKind = ReadKind.PLATE
+
+    def __init__(
+        self,
+        engine: OcrEngine,
+        grammar: PlateGrammar = TAIWAN,
+        settings: PlateReaderSettings | None = None,
+    ) -> None:
+        self.engine = engine
+        self.grammar = grammar
+        self.settings = settings or PlateReaderSettings()
+
+    def read(self, image: Image, *, camera: str | None = None) -> FrameReads:
+        """Every plate read in ``image`` (blocking: call it off the event loop), valid reads first."""
+        started = time.perf_counter()
+        sha = image_sha256(image)
+        grey = _to_grey(image)
+        x0, y0, x1, y1 = trim_uniform_border(grey)
+        content = grey[y0:y1, x0:x1]
+        reads = [self._read_line(content, line) for line in self._lines(content)]
+        h, w = content.shape[:2]
+        if not any(r.valid for r in reads) and _PLATE_ASPECT[0] <= w / max(h, 1) <= _PLATE_ASPECT[1]:
+            reads.append(self._read_crops([_Crop(content, (0, 0, w, h))]))
+        if self.settings.detector_fallback and not any(r.valid for r in reads):
+            reads += [self._read_crops([crop]) for crop in self._detector_crops(content)]
+        shifted = [_shift(r, x0, y0) for r in reads]
+        return FrameReads(sha, camera, _merge(shifted), time.perf_counter() - started)
+
+    def _lines(self, grey: Image) -> list[TextLine]:
+        h, w = grey.shape[:2]
+        scale = min(1.0, self.settings.work_size / max(h, w))
+        small = grey if scale == 1.0 else _resize(grey, scale)
+        lines = find_text_lines(
+            small, min_char_h=self.settings.min_char_px * min(1.0, scale * 2), max_char_h=0.9 * small.shape[0]
+        )
+        return [_rescale(line, 1.0 / scale) for line in lines[: self.settings.max_lines]]
+
+    def _read_line(self, grey: Image, line: TextLine) -> Read:
+        """The line read at its glyph-normalising width, then at the variant widths if that was valid."""
+        base = min(
+            self.settings.max_stretch,
+            max(1.0, self.settings.glyph_aspect * line.char_height / max(line.char_width, 1.0)),
+        )
+        first = self._crop(grey, line, base)
+        read = self._read_crops([first])
+        if not read.valid or not self.settings.variants:
+            return read
+        crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
+        return self._read_crops(crops)
+
+    def _crop(self, grey: Image, line: TextLine, stretch: float) -> _Crop:
+        image, box = line_crop(grey, line, pad=self.settings.pad, stretch=stretch)
+        return _Crop(image, box)
+
+    def _detector_crops(self, grey: Image) -> list[_Crop]:
+        h, w = grey.shape[:2]
+        scale = min(1.0, self.settings.detector_size / max(h, w))
+        small = grey if scale == 1.0 else _resize(grey, scale)
+        crops = []
+        found = self.engine.detect(small, canvas_size=self.settings.detector_size)
+        for text_box in found[: self.settings.max_lines]:
+            bx0, by0, bx1, by1 = (round(v / scale) for v in text_box.box)
+            pad = round(0.15 * (by1 - by0))
+            box = (max(0, bx0 - pad), max(0, by0 - pad), min(w, bx1 + pad), min(h, by1 + pad))
+            if box[2] - box[0] >= 8 and box[3] - box[1] >= 8:
+                crops.append(_Crop(grey[box[1] : box[3], box[0] : box[2]], box))
+        return crops
+
+    def _read_crops(self, crops: list[_Crop]) -> Read:
+        """One read from views of the same text: each plate scores the mean over the views of the
+        recogniser's confidence lowered per unit of correction cost; the best plate wins."""
+        scores: dict[str, float] = {}
+        raws = []
+        for crop in crops:
+            text_read = self.engine.recognize(crop.image, allowlist=PLATE_ALLOWLIST)[0]
+            raws.append(text_read)
+            readings = plate_readings(self.grammar, text_read.text)
+            for plate, cost in readings:
+                if cost > readings[0][1]:  # a view votes only for its cheapest readings
+                    break
+                score = text_read.confidence * self.settings.cost_penalty**cost / len(crops)
+                scores[plate] = scores.get(plate, 0.0) + score
+        box = crops[0].box
+        raw = max(raws, key=lambda r: r.confidence)
+        if not scores:
+            return Read(ReadKind.PLATE, raw.text, raw.confidence, box, False, raw=raw.text)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        (best, confidence), *others = ranked
+        return Read(
+            ReadKind.PLATE,
+            best,
+            round(confidence, 4),
+            box,
+            True,
+            raw=" | ".join(r.text for r in raws),
+            alternatives=tuple((t, round(c, 4)) for t, c in others[:_MAX_ALTERNATIVES]),
+        )
+
+
+def _shift(read: Read, dx: int, dy: int) -> Read:
+    if not dx and not dy:
+        return read
+    x0, y0, x1, y1 = read.box
+    return replace(read, box=(x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+
+
+def _merge(reads: list[Read]) -> tuple[Read, ...]:
+    """One read per text (the most confident), valid reads first, then by confidence and text."""
+    best: dict[tuple[bool, str], Read] = {}
+    for read in reads:
+        key = (read.valid, read.text)
+        if key not in best or read.confidence > best[key].confidence:
+            best[key] = read
+    return tuple(sorted(best.values(), key=lambda r: (not r.valid, -r.confidence, r.text)))
+
+
+def _to_grey(image: Image) -> Image:
+    if image.ndim == 2:
+        return image
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return np.asarray(cv2.cvtColor(image, code), dtype=np.uint8)
+
+
+def _resize(grey: Image, scale: float) -> Image:
+    h, w = grey.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _rescale(line: TextLine, factor: float) -> TextLine:
+    if factor == 1.0:
+        return line
+    return TextLine(
+        tuple(round(v * factor) for v in line.box),  # type: ignore[arg-type]
+        line.angle,
+        line.char_height * factor,
+        line.char_width * factor,
+        line.chars,
+        (line.centre[0] * factor, line.centre[1] * factor),
+        line.length * factor,
+    )
