@@ -37,6 +37,8 @@ class Piece:
     confidence: float
     box: Box
     char_height: float = 0.0
+    corrections: int = 0
+    """Characters already changed before assembly (re-read within their position's class)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,11 @@ def assemble(pieces: Iterable[Piece], *, max_cost: int = MAX_COST) -> list[Assem
     out: list[Assembled] = []
     for piece in pieces:
         text = _alnum(piece.text)
-        for window, extra in _windows(text):
-            if extra > max_cost:
+        for window, dropped in _windows(text):
+            extra = dropped + piece.corrections
+            if dropped > max_cost:
                 continue
-            result = candidates(window, max_cost - extra)
+            result = candidates(window, max(0, max_cost - extra))
             valid = tuple(
                 (str(c.value), piece.confidence * cost_factor(c.cost + extra)) for c in result.candidates
             )

@@ -158,6 +158,50 @@ def _frame_digit(grey: Image, frame: Box) -> Segment:
     return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS)
 
 
+def framed_digit(grey: Image, cell: Box, h: float, *, dark_text: bool) -> Segment | None:
+    """The character inside a frame around ``cell`` (a check digit in its box), the frame wiped out.
+
+    At full resolution, around the cell: the ink (Otsu, in the text's polarity) is split in connected
+    components; a component that encloses another one at least 40% its height is a frame. The frame's
+    pixels are painted with the background and the enclosed character is cut with a margin, so the
+    recogniser never sees the border (read as 0, 1, 7 or I otherwise).
+    """
+    height, width = grey.shape[:2]
+    b = _pad(cell, 0.3 * h, 0.3 * h, width, height)
+    region = np.array(grey[b[1] : b[3], b[0] : b[2]], dtype=np.uint8)
+    if region.shape[0] < 12 or region.shape[1] < 8:
+        return None
+    _t, ink = cv2.threshold(
+        region, 0, 255, (cv2.THRESH_BINARY_INV if dark_text else cv2.THRESH_BINARY) | cv2.THRESH_OTSU
+    )
+    count, labels, stats, _c = cv2.connectedComponentsWithStats(
+        np.asarray(ink, dtype=np.uint8), connectivity=8
+    )
+    best: tuple[int, int] | None = None
+    for a in range(1, count):
+        ax, ay, aw, ah, _area = (int(v) for v in stats[a])
+        if ah < 0.7 * h:
+            continue
+        for d in range(1, count):
+            dx, dy, dw, dh, darea = (int(v) for v in stats[d])
+            inside = ax < dx and ay < dy and dx + dw < ax + aw and dy + dh < ay + ah
+            enclosed = d != a and inside and dh >= 0.4 * ah and darea >= 0.05 * dw * dh
+            if enclosed and (best is None or dh > stats[best[1]][3]):
+                best = (a, d)
+    if best is None:
+        return None
+    frame, digit = best
+    background = int(np.median(region[ink == 0])) if bool((ink == 0).any()) else 0
+    region[labels == frame] = background
+    dx, dy, dw, dh = (int(v) for v in stats[digit][:4])
+    m = max(2, dh // 5)
+    x0, y0 = max(0, dx - m), max(0, dy - m)
+    x1, y1 = min(region.shape[1], dx + dw + m), min(region.shape[0], dy + dh + m)
+    cut = np.asarray(region[y0:y1, x0:x1], dtype=np.uint8)
+    padded = cv2.copyMakeBorder(cut, m, m, m, m, cv2.BORDER_CONSTANT, value=background)
+    return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS)
+
+
 def is_frame(grey: Image, box: Box, *, dark_text: bool) -> bool:
     """Whether the blob is a rectangular frame (around a check digit): ink along all four sides."""
     x0, y0, x1, y1 = box
@@ -244,7 +288,11 @@ def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
         make = _column_segment if vertical else _line_segment
         chars = sorted(g.chars, key=lambda c: c[1] if vertical else c[0])
         tail: tuple[Segment, ...] = ()
-        if len(chars) > 3 and (chars[-1] in g.frames or is_frame(grey, chars[-1], dark_text=g.dark_text)):
+        boxed = framed_digit(grey, chars[-1], h, dark_text=g.dark_text) if len(chars) >= 8 else None
+        if boxed is not None:
+            tail = (boxed,)
+            chars = chars[:-1]
+        elif len(chars) > 3 and (chars[-1] in g.frames or is_frame(grey, chars[-1], dark_text=g.dark_text)):
             tail = (_frame_digit(grey, chars[-1]),)
             chars = chars[:-1]
         crops.append(Crop((make(grey, chars, h, Alphabet.ANY), *tail), g.box, h, g.kind))
@@ -278,6 +326,8 @@ class LineRead:
 
     text: str
     probs: tuple[float, ...]
+    spans: tuple[tuple[int, int], ...] = ()
+    """The time steps (first, last + 1) that emitted each character."""
 
     @property
     def confidence(self) -> float:
@@ -298,15 +348,52 @@ def ctc_decode(probs: npt.NDArray[np.float32], alphabet: str, characters: str) -
     top = kept.max(axis=1)
     text: list[str] = []
     char_probs: list[float] = []
+    spans: list[tuple[int, int]] = []
     previous = 0
-    for index, p in zip(best.tolist(), top.tolist(), strict=True):
+    for t, (index, p) in enumerate(zip(best.tolist(), top.tolist(), strict=True)):
         if index and index == previous:
             char_probs[-1] = max(char_probs[-1], p)
+            spans[-1] = (spans[-1][0], t + 1)
         elif index:
             text.append(characters[allowed[index] - 1])
             char_probs.append(p)
+            spans.append((t, t + 1))
         previous = index
-    return LineRead("".join(text), tuple(char_probs))
+    return LineRead("".join(text), tuple(char_probs), tuple(spans))
+
+
+OWNER_LETTERS: Final = 4
+"""An ISO 6346 number is four letters (owner code and category) then seven digits."""
+MAX_RETYPED: Final = 2
+"""At most this many characters of a window may change class when it is re-read by position."""
+
+
+def typed_windows(
+    probs: npt.NDArray[np.float32], line: LineRead, characters: str
+) -> list[tuple[LineRead, int]]:
+    """Every 11-character window of a line read with any character, each character re-read within the
+    class its position asks for (letters first, then digits) from the same posteriors; with the number of
+    characters that changed. Windows needing more than :data:`MAX_RETYPED` changes are left out."""
+    letters = [1 + characters.index(c) for c in Alphabet.LETTERS.value if c in characters]
+    digits = [1 + characters.index(c) for c in Alphabet.DIGITS.value if c in characters]
+    out: list[tuple[LineRead, int]] = []
+    for start in range(len(line.text) - 10):
+        text: list[str] = []
+        char_probs: list[float] = []
+        changed = 0
+        for k in range(11):
+            t0, t1 = line.spans[start + k]
+            cls = letters if k < OWNER_LETTERS else digits
+            span = probs[t0:t1]
+            share = span[:, cls] / np.maximum(span[:, [0, *cls]].sum(axis=1, keepdims=True), 1e-9)
+            step, choice = np.unravel_index(int(share.argmax()), share.shape)
+            char = characters[cls[int(choice)] - 1]
+            changed += char != line.text[start + k]
+            text.append(char)
+            char_probs.append(float(share[step, choice]))
+        if 0 < changed <= MAX_RETYPED:
+            out.append((LineRead("".join(text), tuple(char_probs)), changed))
+    return out
 
 
 class _Posteriors:
@@ -411,24 +498,36 @@ class ContainerReader:
     def _recognise(self, crops: list[Crop]) -> list[Assembled]:
         if not crops:
             return []
-        reads = self._read_segments([s for c in crops for s in c.segments])
-        pieces = []
+        reads, typed = self._read_segments([s for c in crops for s in c.segments])
+        pieces: list[Piece] = []
+        extra: list[Piece] = []
         k = 0
         for c in crops:
             parts = reads[k : k + len(c.segments)]
-            k += len(c.segments)
             confidence = float(np.prod([max(p.confidence, 1e-6) for p in parts]) ** (1 / len(parts)))
             pieces.append(Piece("".join(p.text for p in parts), confidence, c.box, c.char_height))
+            if len(parts) == 1:
+                extra += [Piece(t.text, t.confidence, c.box, c.char_height, n) for t, n in typed.get(k, [])]
+            k += len(c.segments)
         line_pieces = [p for p, c in zip(pieces, crops, strict=True) if c.kind is GroupKind.LINE]
-        return assemble([*pieces, *stacked_pairs(line_pieces)])
+        return assemble([*pieces, *extra, *stacked_pairs(line_pieces)])
 
-    def _read_segments(self, segments: list[Segment]) -> list[LineRead]:
-        """Each segment read with its alphabet: one network pass per segment when the network is at hand,
-        else one ``recognize`` call per alphabet."""
+    def _read_segments(
+        self, segments: list[Segment]
+    ) -> tuple[list[LineRead], dict[int, list[tuple[LineRead, int]]]]:
+        """Each segment read with its alphabet, and the :func:`typed_windows` of those read with any
+        character: one network pass per segment when the network is at hand, else one ``recognize`` call
+        per alphabet (and no typed windows)."""
         if self._posteriors.available:
             probs = self._posteriors([s.image for s in segments])
             chars = self._posteriors.characters
-            return [ctc_decode(p, s.alphabet.value, chars) for p, s in zip(probs, segments, strict=True)]
+            reads = [ctc_decode(p, s.alphabet.value, chars) for p, s in zip(probs, segments, strict=True)]
+            typed = {
+                i: typed_windows(probs[i], r, chars)
+                for i, (r, s) in enumerate(zip(reads, segments, strict=True))
+                if s.alphabet is Alphabet.ANY and len(r.text) >= 11
+            }
+            return reads, typed
         out: dict[int, LineRead] = {}
         for alphabet in Alphabet:
             keys = [i for i, s in enumerate(segments) if s.alphabet is alphabet]
@@ -439,7 +538,7 @@ class ContainerReader:
             for i, t in zip(keys, texts, strict=True):
                 n = max(1, len(t.text))
                 out[i] = LineRead(t.text, (t.confidence ** (np.sqrt(n) / 2 / n),) * n if t.text else ())
-        return [out[i] for i in range(len(segments))]
+        return [out[i] for i in range(len(segments))], {}
 
     def _fallback(self, image: Image) -> list[Assembled]:
         grey = _grey(image)
