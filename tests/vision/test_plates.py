@@ -1,0 +1,150 @@
+"""The plate reader on plates rendered here (white plate, black border, Hershey text) with the real
+recogniser, and its grammars and localisation without it."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lane_controller.vision.plate_grammar import BRAZIL, PERMISSIVE, TAIWAN, plate_readings
+from lane_controller.vision.plate_locate import find_text_lines, trim_uniform_border
+from lane_controller.vision.reads import ReadKind, image_sha256
+
+
+def render_plate(text, *, scale=2.2, thickness=5):
+    """A white plate with a black border and ``text`` in Hershey simplex."""
+    (tw, th), _base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    plate = np.full((th + 60, tw + 60, 3), 245, np.uint8)
+    cv2.rectangle(plate, (3, 3), (plate.shape[1] - 4, plate.shape[0] - 4), (20, 20, 20), 4)
+    cv2.putText(
+        plate, text, (30, th + 30), cv2.FONT_HERSHEY_SIMPLEX, scale, (15, 15, 15), thickness, cv2.LINE_AA
+    )
+    return plate
+
+
+def scene(plate, *, at=(500, 420), size=(1280, 720), angle=0.0, blur=0.0, noise=0.0, seed=1):
+    """``plate`` pasted on a grey frame at ``at`` (top left), turned by ``angle`` degrees, blurred, noised."""
+    rng = np.random.default_rng(seed)
+    frame = np.full((size[1], size[0], 3), 90, np.uint8)
+    cv2.rectangle(frame, (100, 100), (400, 300), (140, 140, 140), -1)  # something else in the scene
+    x, y = at
+    h, w = plate.shape[:2]
+    frame[y : y + h, x : x + w] = plate
+    if angle:
+        rot = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
+        frame = cv2.warpAffine(frame, rot, size, borderMode=cv2.BORDER_REPLICATE)
+    if blur:
+        frame = cv2.GaussianBlur(frame, (0, 0), blur)
+    if noise:
+        frame = np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
+    return frame, (x, y, x + w, y + h)
+
+
+def inside(box, outer, slack=20):
+    return (
+        box[0] >= outer[0] - slack
+        and box[1] >= outer[1] - slack
+        and box[2] <= outer[2] + slack
+        and box[3] <= outer[3] + slack
+    )
+
+
+# --- grammars --------------------------------------------------------------------------------------------
+
+
+def test_taiwan_grammar_corrects_class_confusions_and_drops_an_edge_character():
+    assert plate_readings(TAIWAN, "KLA-I234")[0] == ("KLA1234", 1)
+    assert plate_readings(TAIWAN, "059-NRUI")[0] == ("059NRU", 1)
+    assert plate_readings(TAIWAN, "XYZW") == []
+
+
+def test_taiwan_grammar_charges_a_dash_where_the_format_has_none():
+    # DDD-LLL read with the dash after 3: the DDD-LLL plate; LLL-DDD with a dash after 2 costs one more
+    assert plate_readings(TAIWAN, "ABC-123")[0] == ("ABC123", 0)
+    assert ("ABC123", 1) in plate_readings(TAIWAN, "AB-C123")
+
+
+def test_brazil_grammar_takes_old_and_mercosur_plates():
+    assert plate_readings(BRAZIL, "AYO-9034")[0] == ("AYO9034", 0)
+    assert plate_readings(BRAZIL, "BRA2E19")[0] == ("BRA2E19", 0)
+    assert plate_readings(BRAZIL, "AY0-9034")[0] == ("AYO9034", 1)
+    assert plate_readings(BRAZIL, "1234567") == []
+
+
+def test_permissive_grammar_takes_four_to_eight_letters_and_digits():
+    assert plate_readings(PERMISSIVE, "NEILDMND")[0] == ("NEILDMND", 0)
+    assert plate_readings(PERMISSIVE, "M5-XSX")[0] == ("M5XSX", 0)
+    assert plate_readings(PERMISSIVE, "AB1") == []
+
+
+# --- localisation ----------------------------------------------------------------------------------------
+
+
+def test_trim_uniform_border_finds_a_letterboxed_crop():
+    canvas = np.full((640, 640), 255, np.uint8)
+    canvas[200:400, 50:590] = 120
+    assert trim_uniform_border(canvas) == (50, 200, 590, 400)
+
+
+def test_text_line_found_around_the_plate_characters_with_its_tilt():
+    frame, where = scene(render_plate("KLA-1234"), angle=4.0)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    lines = find_text_lines(grey, min_char_h=8, max_char_h=200)
+    best = lines[0]
+    assert best.chars == 7
+    assert inside(best.box, where, slack=30)
+    assert best.angle == pytest.approx(-4.0, abs=1.0)
+
+
+# --- the reader with the real recogniser -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reader(ocr_engine):
+    from lane_controller.vision.plates import PlateReader
+
+    return PlateReader(ocr_engine)
+
+
+def top(reads):
+    valid = [r for r in reads.reads if r.valid]
+    return valid[0] if valid else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kwargs"),
+    [
+        ("KLA-1234", "KLA1234", {}),
+        ("ABC-5678", "ABC5678", {"angle": 3.0}),
+        ("RAB-3092", "RAB3092", {"blur": 1.2, "noise": 6.0}),
+        ("AB-1234", "AB1234", {"at": (120, 500), "angle": -2.0, "noise": 4.0}),
+        ("1234-XY", "1234XY", {"at": (700, 150)}),
+    ],
+)
+def test_reader_reads_rendered_plates_exactly(reader, text, expected, kwargs):
+    frame, where = scene(render_plate(text), **kwargs)
+    reads = reader.read(frame, camera="front")
+    best = top(reads)
+    assert best is not None, reads
+    assert best.text == expected
+    assert best.kind is ReadKind.PLATE
+    assert 0.0 < best.confidence <= 1.0
+    assert inside(best.box, where, slack=30)
+    assert reads.image_sha256 == image_sha256(frame)
+    assert reads.camera == "front"
+
+
+def test_reader_reads_a_plate_crop_on_a_white_canvas(reader):
+    canvas = np.full((640, 640, 3), 255, np.uint8)
+    plate = cv2.resize(render_plate("MAB-7020", scale=1.6, thickness=4), None, fx=1.0, fy=1.6)
+    h, w = plate.shape[:2]
+    canvas[(640 - h) // 2 : (640 - h) // 2 + h, (640 - w) // 2 : (640 - w) // 2 + w] = plate
+    best = top(reader.read(canvas))
+    assert best is not None
+    assert best.text == "MAB7020"
+
+
+def test_reader_finds_nothing_valid_in_an_empty_frame(reader):
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    assert top(reader.read(frame)) is None
