@@ -86,7 +86,8 @@ def test_a_good_layout_with_overrides(tmp_path: Path) -> None:
         (
             (
                 "[rfid]",
-                '[cameras.cam]\nsource = { type = "synthetic" }\nregions = [{ kind = "plate", x0 = 5, y0 = 0, x1 = 2, y1 = 9 }]\n[rfid]',
+                '[cameras.cam]\nsource = { type = "synthetic" }\n'
+                'regions = [{ kind = "plate", x0 = 5, y0 = 0, x1 = 2, y1 = 9 }]\n[rfid]',
             ),
             "cameras.cam.regions.0",
             "x0 < x1",
