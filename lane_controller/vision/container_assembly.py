@@ -51,6 +51,8 @@ class Assembled:
     valid: tuple[tuple[str, float], ...]
     costs: tuple[int, ...] = ()
     """The correction cost of each valid reading (0: read as it is)."""
+    derived: bool = False
+    """The window is not what the recogniser read: a character was dropped or re-read by position."""
 
 
 def cost_factor(cost: int) -> float:
@@ -118,5 +120,5 @@ def assemble(pieces: Iterable[Piece], *, max_cost: int = MAX_COST) -> list[Assem
                 (str(c.value), piece.confidence * cost_factor(c.cost + extra)) for c in result.candidates
             )
             costs = tuple(c.cost + extra for c in result.candidates)
-            out.append(Assembled(window, piece.box, piece.confidence, valid, costs))
+            out.append(Assembled(window, piece.box, piece.confidence, valid, costs, extra > 0))
     return out

@@ -52,8 +52,9 @@ Only a reading the recogniser made with every character sure, that needed no cor
 reading of the same text group contradicts can reach it (:func:`calibrate`); a check-digit-valid number
 assembled with corrections, or from readings that disagree, stays below it and needs votes of other
 frames (or a person) to be accepted."""
-CORRECTED_CAP: Final = 0.6
-"""The most a reading assembled with corrections (or with a character dropped) can score."""
+CORRECTED_CAP: Final = 0.45
+"""The most a reading assembled with corrections (a character dropped, re-read by position or replaced
+by a confusion) can score: below a disputed reading made as it is."""
 DISPUTED_CAP: Final = 0.5
 """The most a reading can score when another reading of the same text group gave another 11-character
 text in the same place."""
@@ -580,9 +581,9 @@ def calibrate(assembled: list[Assembled]) -> dict[str, tuple[float, Assembled]]:
     """Each valid text's confidence, its best window, calibrated against :data:`AUTO_ACCEPT`.
 
     The recogniser's confidence stands only for a reading made as it is; a reading that needed corrections
-    is capped at :data:`CORRECTED_CAP`, and one that another reading of the same place contradicts (another
-    well-formed 11-character text, four letters and seven digits, within :data:`RIVAL_DISTANCE` characters
-    of it) at :data:`DISPUTED_CAP`.
+    is capped at :data:`CORRECTED_CAP`, and one that another reading of the same place contradicts at
+    :data:`DISPUTED_CAP` (a reading as made, no character dropped or re-read, of another well-formed
+    11-character text, four letters and seven digits, within :data:`RIVAL_DISTANCE` characters of it).
     """
     best: dict[str, tuple[float, Assembled]] = {}
     for a in assembled:
@@ -596,13 +597,14 @@ def calibrate(assembled: list[Assembled]) -> dict[str, tuple[float, Assembled]]:
             o.raw
             for o in assembled
             if o.raw != text
+            and not o.derived
             and _WELL_FORMED.fullmatch(o.raw)
             and sum(x != y for x, y in zip(o.raw, text, strict=True)) <= RIVAL_DISTANCE
             and _overlap(o.box, a.box) > 0.5
         ]
         if rivals:
             conf = min(conf, DISPUTED_CAP)
-        if text not in best or conf > best[text][0]:
+        if text not in best or (conf, a.valid[0][1]) > (best[text][0], best[text][1].valid[0][1]):
             best[text] = (conf, a)
     return best
 
@@ -611,7 +613,8 @@ def _to_reads(assembled: list[Assembled]) -> tuple[Read, ...]:
     """One read per distinct valid text (its best window), then the windows that gave nothing valid."""
     best = calibrate(assembled)
     reads: list[Read] = []
-    for text, (conf, a) in sorted(best.items(), key=lambda kv: -kv[1][0]):
+    # equal calibrated confidences (capped) are ordered by the recogniser's own
+    for text, (conf, a) in sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1].valid[0][1])):
         alternatives = tuple((t, c) for t, c in a.valid[1:4])
         reads.append(Read(ReadKind.CONTAINER, text, conf, a.box, True, a.raw, alternatives))
     seen = set()
