@@ -61,7 +61,11 @@ def _cmd_eval_ocr(args: argparse.Namespace) -> int:
         print(f"eval-ocr: no labels.csv in {', '.join(missing)}", file=sys.stderr)
         return 2
     reports = run_eval(
-        args.dirs, args.out, engine_factory=lambda: OcrEngine.shared(threads=args.threads), limit=args.limit
+        args.dirs,
+        args.out,
+        engine_factory=lambda: OcrEngine.shared(threads=args.threads),
+        limit=args.limit,
+        progress=sys.stderr,
     )
     print(format_table(reports))
     print(f"report: {args.out / 'report.json'}, chart: {args.out / 'report.png'}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -211,9 +210,10 @@ def run_eval(
     *,
     engine_factory: Callable[[], OcrEngine],
     limit: int | None = None,
-    progress: TextIO | None = sys.stderr,
+    progress: TextIO | None = None,
 ) -> list[FolderReport]:
-    """Evaluate every folder, write ``report.json`` and ``report.png`` to ``out_dir``, return the reports."""
+    """Evaluate every folder, write ``report.json`` and ``report.png`` to ``out_dir``, return the reports;
+    a progress bar goes to ``progress`` when given."""
     from lane_controller.vision.chart import write_chart  # noqa: PLC0415 - drawing only when reporting
 
     engine = engine_factory()

@@ -1,0 +1,35 @@
+"""The plate reader with the real engine on photographs from ``../shared/eval`` (never copied here)."""
+
+from __future__ import annotations
+
+import cv2
+import pytest
+
+from lane_controller.vision.plate_grammar import BRAZIL, TAIWAN
+
+pytestmark = pytest.mark.slow
+
+# files read right by the reader as built; a regression shows here before it shows in eval-ocr
+TAIWAN_FILES = ("tw_003.jpg", "tw_004.jpg", "tw_005.jpg", "tw_200.jpg", "tw_231.jpg")
+BRAZIL_FILES = ("AYO9034.jpg", "JSC7486.jpg", "NTO1053.jpg")
+
+
+def labels(folder):
+    rows = (folder / "labels.csv").read_text(encoding="utf-8").splitlines()[1:]
+    return {file: text for file, text, _kind in (row.split(",") for row in rows)}
+
+
+@pytest.mark.parametrize(
+    ("folder", "grammar", "files"),
+    [("tw_plates_hermeschen", TAIWAN, TAIWAN_FILES), ("openalpr_endtoend_br", BRAZIL, BRAZIL_FILES)],
+)
+def test_real_plates_read_exactly(ocr_engine, eval_dir, folder, grammar, files):
+    from lane_controller.vision.plates import PlateReader
+
+    reader = PlateReader(ocr_engine, grammar)
+    truth = labels(eval_dir / folder)
+    for file in files:
+        reads = reader.read(cv2.imread(str(eval_dir / folder / file), cv2.IMREAD_COLOR))
+        valid = [r for r in reads.reads if r.valid]
+        assert valid, f"{file}: nothing valid in {reads.reads}"
+        assert valid[0].text == truth[file], file
