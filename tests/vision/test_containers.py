@@ -12,7 +12,17 @@ import numpy as np
 import pytest
 
 from lane_controller.domain.container_number import ContainerNumber
-from lane_controller.vision.container_assembly import Piece, assemble, stacked_pairs
+from lane_controller.vision.container_assembly import Assembled, Piece, assemble, stacked_pairs
+from lane_controller.vision.containers import (
+    AUTO_ACCEPT,
+    CORRECTED_CAP,
+    DISPUTED_CAP,
+    Alphabet,
+    calibrate,
+    ctc_decode,
+    framed_digit,
+    typed_windows,
+)
 from lane_controller.vision.reads import ReadKind, image_sha256
 from lane_controller.vision.text_lines import GroupKind, localise
 
@@ -137,6 +147,165 @@ def test_stacked_pairs_join_the_owner_code_with_the_serial_under_it():
     assert joined[0].box == (100, 100, 420, 220)
 
 
+def test_assemble_marks_dropped_and_retyped_windows_as_derived():
+    as_read = assemble([Piece(CODE, 0.9, (0, 0, 10, 10))])
+    assert [a.derived for a in as_read] == [False]
+    assert as_read[0].costs == (0,)
+    dropped = [a for a in assemble([Piece("CSQUV3054383", 0.9, (0, 0, 10, 10))]) if a.raw == CODE]
+    assert dropped
+    assert dropped[0].derived
+    retyped = assemble([Piece(CODE, 0.9, (0, 0, 10, 10), 0.0, 1)])
+    assert retyped[0].derived
+    assert retyped[0].costs == (1,)
+
+
+# --- CTC decoding and calibration (no engine) -------------------------------------------------------------
+
+CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def posteriors(steps: list[dict[str, float]]) -> np.ndarray:
+    """One time step per dict (character -> probability; the rest of the mass on the blank)."""
+    out = np.zeros((len(steps), 1 + len(CHARS)), dtype=np.float32)
+    for t, step in enumerate(steps):
+        for ch, p in step.items():
+            out[t, 1 + CHARS.index(ch)] = p
+        out[t, 0] = 1.0 - sum(step.values())
+    return out
+
+
+def spelled(text: str, *, doubt: dict[int, dict[str, float]] | None = None) -> np.ndarray:
+    """Posteriors spelling ``text``: each character over two steps, then a blank."""
+    steps: list[dict[str, float]] = []
+    for i, ch in enumerate(text):
+        step = (doubt or {}).get(i, {ch: 0.95})
+        steps += [step, step, {}]
+    return posteriors(steps)
+
+
+def test_ctc_decode_collapses_repeats_and_blanks_and_keeps_spans():
+    line = ctc_decode(spelled("CSQU"), Alphabet.ANY.value, CHARS)
+    assert line.text == "CSQU"
+    assert line.spans == ((0, 2), (3, 5), (6, 8), (9, 11))
+    assert all(p == pytest.approx(0.95) for p in line.probs)
+    assert line.confidence == pytest.approx(0.95**4 ** (2 / 2))
+
+
+def test_ctc_decode_restricts_to_the_alphabet_and_renormalises():
+    probs = spelled("0", doubt={0: {"O": 0.6, "0": 0.3}})
+    assert ctc_decode(probs, Alphabet.ANY.value, CHARS).text == "O"
+    digits = ctc_decode(probs, Alphabet.DIGITS.value, CHARS)
+    assert digits.text == "0"
+    assert digits.probs[0] == pytest.approx(0.3 / 0.4)
+
+
+def test_typed_windows_reread_each_position_within_its_class():
+    # the owner code's O read as 0 and the serial's 5 read as S: re-read by position, two changes
+    probs = spelled("CS0U3O54383", doubt={2: {"0": 0.6, "O": 0.35}, 5: {"O": 0.6, "0": 0.35}})
+    line = ctc_decode(probs, Alphabet.ANY.value, CHARS)
+    assert line.text == "CS0U3O54383"
+    [(typed, changed)] = typed_windows(probs, line, CHARS)
+    assert typed.text == "CSOU3054383"
+    assert changed == 2
+    # a clean reading needs no re-read; a line too far off (3 changes) gives nothing
+    clean = ctc_decode(spelled(CODE), Alphabet.ANY.value, CHARS)
+    assert typed_windows(spelled(CODE), clean, CHARS) == []
+    far = spelled("C5Q0305438E")
+    assert typed_windows(far, ctc_decode(far, Alphabet.ANY.value, CHARS), CHARS) == []
+
+
+def window(raw: str, conf: float, *, cost: int = 0, derived: bool = False, box=(0, 0, 100, 20)) -> Assembled:
+    return Assembled(raw, box, conf, ((CODE, conf),) if raw == CODE or cost else (), (cost,), derived)
+
+
+def test_calibrate_keeps_a_clean_uncontested_read_above_auto_accept():
+    [(text, (conf, _a))] = calibrate([window(CODE, 0.95)]).items()
+    assert text == CODE
+    assert conf == pytest.approx(0.95)
+    assert conf >= AUTO_ACCEPT
+
+
+def test_calibrate_caps_a_corrected_read_below_auto_accept():
+    [(conf, _a)] = calibrate([window("CSQU3O54383", 0.95, cost=1)]).values()
+    assert conf == pytest.approx(CORRECTED_CAP)
+    assert conf < AUTO_ACCEPT
+
+
+def test_calibrate_caps_a_read_another_reading_of_the_place_contradicts():
+    # the framed check digit read as 3 here and as 0 in another reading of the same line
+    rival = Assembled("CSQU3054380", (5, 0, 105, 20), 0.9, ())
+    [(conf, _a)] = calibrate([window(CODE, 0.95), rival]).values()
+    assert conf == pytest.approx(DISPUTED_CAP)
+    # a derived window (a dropped character), a far text or another place is no rival
+    others = [
+        Assembled("CSQU3054380", (5, 0, 105, 20), 0.9, (), (), True),
+        Assembled("MSKU3866036", (5, 0, 105, 20), 0.9, ()),
+        Assembled("CSQU3054380", (500, 0, 600, 20), 0.9, ()),
+    ]
+    [(conf, _a)] = calibrate([window(CODE, 0.95), *others]).values()
+    assert conf == pytest.approx(0.95)
+
+
+def framed(digit: str, *, dark: bool = False) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    bg, ink = (200, 20) if dark else (60, 240)
+    grey = np.full((200, 200), bg, dtype=np.uint8)
+    cv2.rectangle(grey, (70, 50), (130, 150), ink, 4)
+    cv2.putText(grey, digit, (78, 132), FONT, 2.6, ink, 5, cv2.LINE_AA)
+    return grey, (70, 50, 131, 151)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light-on-dark", "dark-on-light"])
+def test_framed_digit_wipes_the_frame_and_keeps_the_digit(dark):
+    grey, cell = framed("9", dark=dark)
+    segment = framed_digit(grey, cell, 100.0, dark_text=dark)
+    assert segment is not None
+    assert segment.alphabet is Alphabet.DIGITS
+    assert segment.image.shape[0] == 64
+    # no border left: the outer rows and columns are background
+    edge = np.concatenate(
+        [segment.image[:3].ravel(), segment.image[-3:].ravel(), segment.image[:, :3].ravel()]
+    )
+    background = 200 if dark else 60
+    assert np.abs(edge.astype(int) - background).max() < 40
+
+
+def test_framed_digit_ignores_an_unframed_character():
+    grey = np.full((200, 200), 60, dtype=np.uint8)
+    cv2.putText(grey, "9", (82, 128), FONT, 2.0, 240, 4, cv2.LINE_AA)
+    assert framed_digit(grey, (80, 80, 125, 130), 50.0, dark_text=False) is None
+
+
+def boxed_code(layout: str) -> np.ndarray:
+    """CSQU 305438 with its check digit 3 in a painted box, on one line or one character per row."""
+    image = frame(panel=(40, 40, 150))
+    if layout == "line":
+        x0, y0, x1, y1 = put_line(image, "CSQU 305438", 500, 400)
+        cell = (x1 + 30, y0 - 14, x1 + 30 + int(1.05 * (y1 - y0)), y1 + 14)
+    else:
+        x0, y0, x1, y1 = put_column(image, "CSQU305438", 900, 150)
+        h = (x1 - x0) // 2
+        cell = (
+            900 - int(0.55 * h) - 8,
+            y1 + int(0.45 * h) - 6,
+            900 + int(0.55 * h) + 14,
+            y1 + int(1.45 * h) + 12,
+        )
+    cv2.rectangle(image, cell[:2], cell[2:], (255, 255, 255), 4)
+    (w, h3), _ = cv2.getTextSize("3", FONT, 2.2 if layout == "line" else 1.8, 4)
+    cx, cy = (cell[0] + cell[2]) // 2, (cell[1] + cell[3]) // 2
+    scale = 2.2 if layout == "line" else 1.8
+    cv2.putText(image, "3", (cx - w // 2, cy + h3 // 2), FONT, scale, (255, 255, 255), 4, cv2.LINE_AA)
+    return image
+
+
+def test_build_crops_reads_a_boxed_check_digit_on_its_own():
+    from lane_controller.vision.containers import build_crops
+
+    image = boxed_code("line")
+    crops = build_crops(image, localise(image))
+    assert any(len(c.segments) >= 2 and c.segments[-1].alphabet is Alphabet.DIGITS for c in crops[:3])
+
+
 # --- the reader with the real recogniser -----------------------------------------------------------------
 
 
@@ -214,6 +383,22 @@ def test_reader_survives_rotation_blur_and_noise(reader, spoil):
     best = best_valid(reader.read(spoil(image)))
     assert best is not None
     assert best.text == CODE
+
+
+@pytest.mark.parametrize("layout", ["line", "column"])
+def test_reader_reads_a_code_with_a_boxed_check_digit(reader, layout):
+    image = boxed_code(layout)
+    best = best_valid(reader.read(image))
+    assert best is not None
+    assert best.text == CODE
+
+
+def test_reader_gives_a_clean_synthetic_read_auto_accept_confidence(reader):
+    image = frame()
+    put_line(image, "CSQU 305438 3", 600, 400)
+    best = best_valid(reader.read(image))
+    assert best is not None
+    assert best.confidence >= AUTO_ACCEPT
 
 
 def test_reader_reports_nothing_valid_on_a_blank_frame(reader):
