@@ -102,7 +102,9 @@ def stacked_pairs(pieces: list[Piece]) -> list[Piece]:
                 continue
             text = t + _alnum(low.text)
             if len(text) >= LENGTH:
-                joined.append(Piece(text, min(top.confidence, low.confidence), _union(top.box, low.box), h))
+                confidence = min(top.confidence, low.confidence)
+                corrections = top.corrections + low.corrections
+                joined.append(Piece(text, confidence, _union(top.box, low.box), h, corrections))
     return joined
 
 

@@ -42,6 +42,9 @@ __all__ = [
     "build_crops",
     "calibrate",
     "ctc_decode",
+    "framed_digit",
+    "typed_part",
+    "typed_windows",
 ]
 
 ALNUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -397,6 +400,24 @@ def typed_windows(
     return out
 
 
+def typed_part(
+    probs: npt.NDArray[np.float32], line: LineRead, characters: str
+) -> tuple[LineRead, int] | None:
+    """A short line re-read as the part of a stacked number it may be: three to five characters as letters
+    (owner code), six to eight as digits (serial and check digit), from the same posteriors; with the
+    number of characters that changed. None when it is neither, nothing changed, the length changed or
+    more than :data:`MAX_RETYPED` characters did."""
+    n = len(line.text)
+    alphabet = Alphabet.LETTERS if 3 <= n <= 5 else Alphabet.DIGITS if 6 <= n <= 8 else None
+    if alphabet is None:
+        return None
+    typed = ctc_decode(probs, alphabet.value, characters)
+    if len(typed.text) != n:
+        return None
+    changed = sum(a != b for a, b in zip(typed.text, line.text, strict=True))
+    return (typed, changed) if 0 < changed <= MAX_RETYPED else None
+
+
 class _Posteriors:
     """The engine's recogniser network run directly: one forward pass per crop gives the posteriors every
     alphabet is decoded from (EasyOCR's ``recognize`` reruns the network once per allowlist), crops are
@@ -500,34 +521,50 @@ class ContainerReader:
         if not crops:
             return []
         reads, typed = self._read_segments([s for c in crops for s in c.segments])
+        short = {i: [t for t in found if len(t[0].text) < 11] for i, found in typed.items()}
         pieces: list[Piece] = []
         extra: list[Piece] = []
+        starts: list[int] = []
         k = 0
         for c in crops:
+            starts.append(k)
             parts = reads[k : k + len(c.segments)]
             confidence = float(np.prod([max(p.confidence, 1e-6) for p in parts]) ** (1 / len(parts)))
             pieces.append(Piece("".join(p.text for p in parts), confidence, c.box, c.char_height))
             if len(parts) == 1:
-                extra += [Piece(t.text, t.confidence, c.box, c.char_height, n) for t, n in typed.get(k, [])]
+                extra += [
+                    Piece(t.text, t.confidence, c.box, c.char_height, n)
+                    for t, n in typed.get(k, [])
+                    if len(t.text) == 11
+                ]
             k += len(c.segments)
         line_pieces = [p for p, c in zip(pieces, crops, strict=True) if c.kind is GroupKind.LINE]
+        line_pieces += [
+            Piece(t.text, t.confidence, c.box, c.char_height, n)
+            for i, c in enumerate(crops)
+            if c.kind is GroupKind.LINE and len(c.segments) == 1
+            for t, n in short.get(starts[i], [])
+        ]
         return assemble([*pieces, *extra, *stacked_pairs(line_pieces)])
 
     def _read_segments(
         self, segments: list[Segment]
     ) -> tuple[list[LineRead], dict[int, list[tuple[LineRead, int]]]]:
-        """Each segment read with its alphabet, and the :func:`typed_windows` of those read with any
-        character: one network pass per segment when the network is at hand, else one ``recognize`` call
-        per alphabet (and no typed windows)."""
+        """Each segment read with its alphabet, and the :func:`typed_windows` (or :func:`typed_part`) of
+        those read with any character: one network pass per segment when the network is at hand, else one
+        ``recognize`` call per alphabet (and no typed windows)."""
         if self._posteriors.available:
             probs = self._posteriors([s.image for s in segments])
             chars = self._posteriors.characters
             reads = [ctc_decode(p, s.alphabet.value, chars) for p, s in zip(probs, segments, strict=True)]
-            typed = {
-                i: typed_windows(probs[i], r, chars)
-                for i, (r, s) in enumerate(zip(reads, segments, strict=True))
-                if s.alphabet is Alphabet.ANY and len(r.text) >= 11
-            }
+            typed: dict[int, list[tuple[LineRead, int]]] = {}
+            for i, (r, s) in enumerate(zip(reads, segments, strict=True)):
+                if s.alphabet is not Alphabet.ANY:
+                    continue
+                if len(r.text) >= 11:
+                    typed[i] = typed_windows(probs[i], r, chars)
+                elif (part := typed_part(probs[i], r, chars)) is not None:
+                    typed[i] = [part]
             return reads, typed
         out: dict[int, LineRead] = {}
         for alphabet in Alphabet:
