@@ -47,7 +47,7 @@ def _cmd_demo_lane(args: argparse.Namespace) -> int:
     if engine is None:
         return 2
     try:
-        return run_exit_demo(engine, sys.stdout)
+        return run_exit_demo(engine, sys.stdout, ocr=not args.fixed_reads)
     finally:
         engine.dispose()
 
@@ -157,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo_lane = commands.add_parser(
         "demo-lane",
         help="drive one exit truck (CN20261126001 of examples/cn-messages.jsonl) through a lane of simulated "
-        "devices on real transports (barrier PLC on Modbus TCP, RFID and e-seal readers on ptys; camera "
-        "reads fixed), recording to the database",
+        "devices on real transports (barrier PLC on Modbus TCP, RFID and e-seal readers on ptys, a synthetic "
+        "camera read by the real OCR), recording to the database",
+    )
+    demo_lane.add_argument(
+        "--fixed-reads",
+        action="store_true",
+        help="skip the camera and OCR: the truck's plate and container reads are given (quick)",
     )
     demo_lane.set_defaults(handler=_cmd_demo_lane)
 

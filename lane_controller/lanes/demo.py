@@ -7,8 +7,8 @@ transports.
   over Modbus.
 - RFID and e-seal readers: simulated readers (``simulator.serial_readers``) on ptys, ASCII framing,
   driven by the real serial drivers (``lane_controller.readers``).
-- Cameras: the truck's reads are fixed here (the demo truck of ``examples/cn-messages.jsonl``); camera
-  OCR is the vision issue's.
+- Camera: the simulator's synthetic gate scene showing the demo truck's plate and container code, read
+  by the real OCR readers (EasyOCR, offline weights); ``--fixed-reads`` skips OCR with the reads fixed.
 - Store: the database given (migrated), with the CN of that truck imported beforehand.
 """
 
@@ -29,19 +29,24 @@ from sqlalchemy import Engine
 
 from lane_controller.domain.enums import Direction
 from lane_controller.fsm.clock import SystemClock
-from lane_controller.fsm.config import LaneConfig
+from lane_controller.fsm.config import LaneConfig, Timeouts
 from lane_controller.fsm.events import LaneEvent
 from lane_controller.fsm.fakes import FakeDevices
-from lane_controller.fsm.protocols import ReadKind, Recognition, VotedRead
+from lane_controller.fsm.protocols import ReadKind, Recognition, Recognizer, VotedRead
 from lane_controller.fsm.runner import LaneRunner
 from lane_controller.fsm.states import LaneState
 from lane_controller.fsm.store_port import StoreMatcher, StoreRecorder
 from lane_controller.lanes.barrier import LaneBarrier
 from lane_controller.lanes.readers import LaneSealReader, LaneTagReader
+from lane_controller.lanes.recognition import CaptureSettings, LaneRecognizer
 from lane_controller.plc import BarrierDriver, connection_for, load_plc_profile
 from lane_controller.readers.eseal import SealReader
 from lane_controller.readers.profile import load_profiles
 from lane_controller.readers.rfid import TagReader
+from lane_controller.vision.containers import ContainerReader
+from lane_controller.vision.engine import OcrEngine
+from lane_controller.vision.plates import PlateReader
+from simulator.cameras import SceneOptions, SyntheticCamera
 from simulator.plc import PlcServer, SimPlc, load_sim_profile
 from simulator.serial_readers.reader import SimulatedReader
 from simulator.serial_readers.world import ReaderWorld, SimSeal, SimTag
@@ -51,6 +56,8 @@ DEMO_TRUCK = Recognition(
     plates=(VotedRead(ReadKind.PLATE, "KLA1234", 0.96, 5), VotedRead(ReadKind.PLATE, "AB1234", 0.91, 5)),
     containers=(VotedRead(ReadKind.CONTAINER, "CSQU3054383", 0.94, 5),),
 )
+DEMO_SCENE_SEED = 7
+"""The synthetic scene the demo camera shows (the truck's look; its texts are the demo CN's)."""
 DEMO_SEAL = "ES00012345"
 DEMO_TAG = "E28011700000020F1A2B3C4D"
 STEP_S = 0.4
@@ -133,7 +140,7 @@ async def _truck(runner: LaneRunner, plc: SimPlc, out: TextIO) -> None:
     out.write("  truck on the arming loop\n")
     plc.set_inputs(loop_arming=True)
     stopped = (LaneState.MANUAL_REVIEW, LaneState.DENIED, LaneState.FAULT, LaneState.CLOSED_LANE)
-    await _until(lambda: plc.limit_up or runner.machine.state in stopped, 15.0, "a decision")
+    await _until(lambda: plc.limit_up or runner.machine.state in stopped, 200.0, "a decision")
     if not plc.limit_up:
         out.write(f"  the barrier stays down: {runner.status().message_en}\n")
         return
@@ -144,22 +151,54 @@ async def _truck(runner: LaneRunner, plc: SimPlc, out: TextIO) -> None:
     await _until(lambda: runner.machine.state is LaneState.IDLE and plc.limit_down, 15.0, "the boom closing")
 
 
-async def _drive(engine: Engine, out: TextIO, tmp: Path) -> LaneState:
+def _camera_recognizer(out: TextIO) -> tuple[Recognizer, Callable[[], None]]:
+    """The demo truck painted by the simulator's scene renderer, read by the real OCR readers."""
+    started = time.monotonic()
+    engine = OcrEngine.shared()
+    out.write(
+        f"  OCR engine (EasyOCR, offline English weights) loaded in {time.monotonic() - started:.1f} s\n"
+    )
+    options = SceneOptions(container_code="CSQU3054383", plate="KLA-1234", layout="horizontal")
+    camera = SyntheticCamera("gate", truck=DEMO_SCENE_SEED, options=options)
+    camera.open()
+    recognizer = LaneRecognizer(
+        {"gate": camera},
+        [PlateReader(engine), ContainerReader(engine)],
+        settings=CaptureSettings(frames=2, interval_s=0.0, timeout_s=5.0),
+    )
+    return recognizer, camera.close
+
+
+async def _drive(engine: Engine, out: TextIO, tmp: Path, *, ocr: bool) -> LaneState:
     async with simulated_hardware(tmp) as hw:
         out.write(
             f"  simulated PLC (generic profile) on Modbus TCP 127.0.0.1:{hw.server.port}; "
             f"e-seal reader on {hw.seal_sim.path}, RFID reader on {hw.tag_sim.path}\n"
         )
-        fakes = FakeDevices()  # the uplink and the display; the camera reads are fixed (see the module doc)
+        fakes = FakeDevices()  # the uplink and the display
         fakes.recognizer.result = DEMO_TRUCK
+        recognizer: Recognizer = fakes.recognizer
+        close_camera: Callable[[], None] = lambda: None  # noqa: E731
+        if ocr:
+            recognizer, close_camera = await asyncio.to_thread(_camera_recognizer, out)
+        else:
+            out.write("  camera reads fixed (--fixed-reads)\n")
         barrier = LaneBarrier(hw.driver)
         devices = dataclasses.replace(
             fakes.lane_devices(),
             barrier=barrier,
+            recognizer=recognizer,
             seal_reader=LaneSealReader(hw.seal_driver),
             tag_reader=LaneTagReader(hw.tag_driver),
         )
-        config = LaneConfig(lane_id="X1", name="Exit 1", direction=Direction.EXIT, site_code="KHC1")
+        # OCR on a 2-core CPU takes seconds per frame: give identification time.
+        config = LaneConfig(
+            lane_id="X1",
+            name="Exit 1",
+            direction=Direction.EXIT,
+            site_code="KHC1",
+            timeouts=Timeouts(identifying=180.0),
+        )
         last: list[str] = [""]
 
         def on_handled(_event: LaneEvent, _latency: float) -> None:
@@ -186,13 +225,23 @@ async def _drive(engine: Engine, out: TextIO, tmp: Path) -> LaneState:
         finally:
             await runner.stop()
             recorder.close()
+            close_camera()
+        if isinstance(recognizer, LaneRecognizer):
+            reads = [
+                f"{r.kind.value} {r.text} ({r.confidence:.2f})"
+                for f in recognizer.last_frames
+                for r in f.reads
+                if r.valid
+            ]
+            out.write(f"  OCR reads (valid): {', '.join(reads) or 'none'}\n")
         commands = "; ".join(f"{r.command} seq {r.seq}: {r.outcome}" for r in hw.plc.history)
         out.write(f"  the PLC received: {commands or 'no command'}\n")
         return runner.machine.state
 
 
-def run_exit_demo(engine: Engine, out: TextIO) -> int:
-    """Drive the demo truck; 0 when the lane ends idle after the barrier opened and closed."""
+def run_exit_demo(engine: Engine, out: TextIO, *, ocr: bool = True) -> int:
+    """Drive the demo truck; 0 when the lane ends idle after the barrier opened and closed. ``ocr``: the
+    truck is read from a synthetic camera by the real OCR readers; otherwise its reads are fixed."""
     with tempfile.TemporaryDirectory(prefix="lane-demo-") as tmp:
-        state = asyncio.run(_drive(engine, out, Path(tmp)))
+        state = asyncio.run(_drive(engine, out, Path(tmp), ocr=ocr))
     return 0 if state is LaneState.IDLE else 1

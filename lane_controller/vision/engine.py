@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -24,6 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 _LOG = logging.getLogger(__name__)
+
+# Torch's deprecation of the quantised tensors EasyOCR's CPU model uses, and its DataLoader's pin_memory
+# on a machine without an accelerator: printed on every load and read, harmless, and nothing to act on.
+warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+warnings.filterwarnings("ignore", message=r".*'pin_memory' argument is set as true", category=UserWarning)
 
 Image = npt.NDArray[np.uint8]
 """A BGR (H, W, 3) or grey (H, W) 8-bit image, as OpenCV gives it."""

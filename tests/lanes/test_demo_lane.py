@@ -4,6 +4,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from lane_controller.cli import main
@@ -19,7 +20,7 @@ def test_demo_lane_opens_on_a_recorded_decision_and_closes(tmp_path, capsys):
     assert main(["--db", url, "db", "upgrade"]) == 0
     assert main(["--db", url, "cn", "import", str(EXAMPLES)]) == 1  # one record is bad on purpose
     capsys.readouterr()
-    assert main(["--db", url, "demo-lane"]) == 0
+    assert main(["--db", url, "demo-lane", "--fixed-reads"]) == 0
     out = capsys.readouterr().out
     assert "-> sealing" in out
     assert "[CN CN20261126001]" in out
@@ -47,7 +48,7 @@ def test_a_cn_used_for_an_exit_is_not_matched_for_a_second_exit(tmp_path, capsys
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     assert main(["--db", url, "db", "upgrade"]) == 0
     main(["--db", url, "cn", "import", str(EXAMPLES)])
-    assert main(["--db", url, "demo-lane"]) == 0
+    assert main(["--db", url, "demo-lane", "--fixed-reads"]) == 0
     capsys.readouterr()
 
     engine = create_engine_for(url)
@@ -61,9 +62,25 @@ def test_a_cn_used_for_an_exit_is_not_matched_for_a_second_exit(tmp_path, capsys
     finally:
         engine.dispose()
 
-    assert main(["--db", url, "demo-lane"]) == 1  # the same truck again: a person must judge
+    assert main(["--db", url, "demo-lane", "--fixed-reads"]) == 1  # the same truck again: a person must judge
     out = capsys.readouterr().out
     assert "-> manual_review" in out
     assert "already used for an exit" in out
     assert "the barrier stays down" in out
     assert "the PLC received: no command" in out
+
+
+@pytest.mark.slow
+def test_demo_lane_reads_the_truck_with_the_real_ocr(tmp_path, capsys):
+    """The default demo: a synthetic camera shows the truck, EasyOCR reads plate and container, the CN
+    matches and the barrier opens and closes."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["--db", url, "db", "upgrade"]) == 0
+    main(["--db", url, "cn", "import", str(EXAMPLES)])
+    capsys.readouterr()
+    assert main(["--db", url, "demo-lane"]) == 0
+    out = capsys.readouterr().out
+    assert "OCR reads (valid):" in out
+    assert "plate KLA1234" in out and "container CSQU3054383" in out
+    assert "[CN CN20261126001]" in out
+    assert "the PLC received: open seq 1: executed; close seq 2: executed" in out
