@@ -1,16 +1,23 @@
 """The ISO 6346 container-number reader: cheap localisation, recogniser-only reads, check-digit assembly.
 
 One frame costs one pass of :func:`~lane_controller.vision.text_lines.localise` on a downscaled copy
-(tens of milliseconds) and one batched call of the engine's recogniser over crops cut at full resolution:
+(tens of milliseconds) and one pass of the engine's recogniser network over at most ``max_crops`` crops cut
+at full resolution (batched by width, on one torch thread):
 
 - a horizontal line is read as it is (collinear pieces of one line are merged first);
 - a column of upright characters (door posts) is cut character by character and the characters are
   pasted side by side into one horizontal line;
-- a turned line is read rotated both ways.
+- a turned line is read rotated both ways;
+- a check digit in a painted box is cut out of its box (:func:`framed_digit`) and read digits-only.
 
-The texts go through :mod:`~lane_controller.vision.container_assembly` (11-character windows, stacked
-owner/serial pairs, the domain's ``candidates()`` corrections). The CRAFT detector on a small copy of the
-frame is a fallback, used only when nothing valid came out of the localised groups.
+Every alphabet is decoded from the same posteriors (:func:`ctc_decode`): a segment with its own alphabet,
+an 11-character window re-read by position (letters, then digits: :func:`typed_windows`), a short line as
+an owner code or a serial (:func:`typed_part`). The texts go through
+:mod:`~lane_controller.vision.container_assembly` (11-character windows, stacked owner/serial pairs, the
+domain's ``candidates()`` corrections), and :func:`calibrate` sets each valid number's confidence against
+:data:`AUTO_ACCEPT`: only a number read as it is, with no correction and no contradicting reading of the
+same place, can reach it. The CRAFT detector on a small copy of the frame is a fallback, used only when
+nothing valid came out of the localised groups.
 """
 
 from __future__ import annotations
@@ -494,7 +501,7 @@ class ContainerReader:
         *,
         roi: Box | None = None,
         work_width: int = 960,
-        max_crops: int = 28,
+        max_crops: int = 14,
         detector_fallback_px: int = 0,
         recogniser_threads: int = 1,
     ) -> None:
