@@ -92,6 +92,8 @@ class Segment:
 
     image: Image
     alphabet: Alphabet
+    one_char: bool = False
+    """The segment holds exactly one character (a boxed check digit): its most probable one is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,7 @@ def _frame_digit(grey: Image, frame: Box) -> Segment:
     cell = grey[inner[1] : inner[3], inner[0] : inner[2]]
     margin = max(1, cell.shape[0] // 4)
     padded = cv2.copyMakeBorder(cell, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
-    return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS)
+    return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS, one_char=True)
 
 
 def framed_digit(grey: Image, cell: Box, h: float, *, dark_text: bool) -> Segment | None:
@@ -205,12 +207,19 @@ def framed_digit(grey: Image, cell: Box, h: float, *, dark_text: bool) -> Segmen
     background = int(np.median(region[ink == 0])) if bool((ink == 0).any()) else 0
     region[labels == frame] = background
     dx, dy, dw, dh = (int(v) for v in stats[digit][:4])
+    # what is left of the border (a side broken off the frame) lies beside the character: wiped too
+    slack = max(1, dh // 10)
+    for other in range(1, count):
+        ox, oy, ow, oh = (int(v) for v in stats[other][:4])
+        beside = ox < dx - slack or oy < dy - slack or ox + ow > dx + dw + slack or oy + oh > dy + dh + slack
+        if other not in (frame, digit) and beside:
+            region[labels == other] = background
     m = max(2, dh // 5)
     x0, y0 = max(0, dx - m), max(0, dy - m)
     x1, y1 = min(region.shape[1], dx + dw + m), min(region.shape[0], dy + dh + m)
     cut = np.asarray(region[y0:y1, x0:x1], dtype=np.uint8)
     padded = cv2.copyMakeBorder(cut, m, m, m, m, cv2.BORDER_CONSTANT, value=background)
-    return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS)
+    return Segment(_to_height(np.asarray(padded, dtype=np.uint8)), Alphabet.DIGITS, one_char=True)
 
 
 def is_frame(grey: Image, box: Box, *, dark_text: bool) -> bool:
@@ -425,6 +434,14 @@ def typed_part(
     return (typed, changed) if 0 < changed <= MAX_RETYPED else None
 
 
+def _one(line: LineRead) -> LineRead:
+    """The most probable character of a read that must hold exactly one."""
+    if len(line.text) <= 1:
+        return line
+    best = int(np.argmax(line.probs))
+    return LineRead(line.text[best], (line.probs[best],), line.spans[best : best + 1])
+
+
 class _Posteriors:
     """The engine's recogniser network run directly: one forward pass per crop gives the posteriors every
     alphabet is decoded from (EasyOCR's ``recognize`` reruns the network once per allowlist), crops are
@@ -564,6 +581,7 @@ class ContainerReader:
             probs = self._posteriors([s.image for s in segments])
             chars = self._posteriors.characters
             reads = [ctc_decode(p, s.alphabet.value, chars) for p, s in zip(probs, segments, strict=True)]
+            reads = [_one(r) if s.one_char else r for r, s in zip(reads, segments, strict=True)]
             typed: dict[int, list[tuple[LineRead, int]]] = {}
             for i, (r, s) in enumerate(zip(reads, segments, strict=True)):
                 if s.alphabet is not Alphabet.ANY:

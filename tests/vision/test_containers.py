@@ -18,9 +18,12 @@ from lane_controller.vision.containers import (
     CORRECTED_CAP,
     DISPUTED_CAP,
     Alphabet,
+    LineRead,
+    _one,
     calibrate,
     ctc_decode,
     framed_digit,
+    typed_part,
     typed_windows,
 )
 from lane_controller.vision.reads import ReadKind, image_sha256
@@ -214,6 +217,29 @@ def test_typed_windows_reread_each_position_within_its_class():
     assert typed_windows(far, ctc_decode(far, Alphabet.ANY.value, CHARS), CHARS) == []
 
 
+def test_typed_part_rereads_a_short_line_as_owner_code_or_serial():
+    serial = spelled("3O54383", doubt={1: {"O": 0.7, "0": 0.25}})
+    line = ctc_decode(serial, Alphabet.ANY.value, CHARS)
+    assert line.text == "3O54383"
+    part = typed_part(serial, line, CHARS)
+    assert part is not None
+    assert part[0].text == "3054383"
+    assert part[1] == 1
+    owner = spelled("C5QU", doubt={1: {"5": 0.6, "S": 0.3}})
+    part = typed_part(owner, ctc_decode(owner, Alphabet.ANY.value, CHARS), CHARS)
+    assert part is not None
+    assert part[0].text == "CSQU"
+    clean = spelled("3054383")
+    assert typed_part(clean, ctc_decode(clean, Alphabet.ANY.value, CHARS), CHARS) is None
+
+
+def test_a_one_character_segment_keeps_its_most_probable_character():
+    # a border left beside a boxed 9 read as 1
+    two = LineRead("19", (0.4, 0.97), ((0, 2), (3, 5)))
+    assert _one(two) == LineRead("9", (0.97,), ((3, 5),))
+    assert _one(LineRead("9", (0.9,), ((0, 1),))).text == "9"
+
+
 def window(raw: str, conf: float, *, cost: int = 0, derived: bool = False, box=(0, 0, 100, 20)) -> Assembled:
     return Assembled(raw, box, conf, ((CODE, conf),) if raw == CODE or cost else (), (cost,), derived)
 
@@ -260,6 +286,7 @@ def test_framed_digit_wipes_the_frame_and_keeps_the_digit(dark):
     segment = framed_digit(grey, cell, 100.0, dark_text=dark)
     assert segment is not None
     assert segment.alphabet is Alphabet.DIGITS
+    assert segment.one_char
     assert segment.image.shape[0] == 64
     # no border left: the outer rows and columns are background
     edge = np.concatenate(
@@ -267,6 +294,14 @@ def test_framed_digit_wipes_the_frame_and_keeps_the_digit(dark):
     )
     background = 200 if dark else 60
     assert np.abs(edge.astype(int) - background).max() < 40
+
+
+def test_framed_digit_wipes_a_side_broken_off_the_frame():
+    grey, cell = framed("9")
+    cv2.line(grey, (76, 60), (76, 140), 240, 3)  # an inner border line beside the digit
+    segment = framed_digit(grey, cell, 100.0, dark_text=False)
+    assert segment is not None
+    assert np.abs(segment.image[:, :6].astype(int) - 60).max() < 40
 
 
 def test_framed_digit_ignores_an_unframed_character():
