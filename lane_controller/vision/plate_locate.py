@@ -126,7 +126,7 @@ def _consistent(members: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if keep.sum() >= 2:
         cx = members[:, 0] + members[:, 2] / 2
         for edge in (members[:, 1], members[:, 1] + members[:, 3]):
-            if np.ptp(cx[keep]) > 0:
+            if keep.sum() >= 2 and np.ptp(cx[keep]) > 0:
                 fit = np.polyval(np.polyfit(cx[keep], edge[keep], 1), cx)
                 keep &= np.abs(edge - fit) <= _OUTLIER * med
     return members[keep]

@@ -148,3 +148,11 @@ def test_reader_reads_a_plate_crop_on_a_white_canvas(reader):
 def test_reader_finds_nothing_valid_in_an_empty_frame(reader):
     frame = np.full((480, 640, 3), 128, np.uint8)
     assert top(reader.read(frame)) is None
+
+
+def test_lines_survive_chains_whose_members_disagree_everywhere():
+    from lane_controller.vision.plate_locate import _consistent
+
+    # heights agree, tops and bottoms zig-zag: every member is off the fitted edges
+    members = np.array([[0, 0, 10, 20], [12, 30, 10, 20], [24, 0, 10, 20], [36, 30, 10, 20]], float)
+    assert len(_consistent(members)) <= len(members)
