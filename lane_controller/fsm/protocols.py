@@ -95,7 +95,7 @@ class PlcInputs:
     def with_position(self, position: BarrierPosition) -> PlcInputs:
         """These inputs with the boom reported at ``position`` (STATE register and limit switches)."""
         return self.evolve(
-            state_code=_POSITION_CODES.get(position),
+            state_code=POSITION_CODES.get(position),
             limit_up=position is BarrierPosition.OPEN,
             limit_down=position is BarrierPosition.CLOSED,
             motor_running=position in (BarrierPosition.OPENING, BarrierPosition.CLOSING),
@@ -118,7 +118,8 @@ PLC_FROZEN = -2
 """``PlcInputs.fault_code`` when the PLC answers but its heartbeat stopped."""
 
 _PLC_FIELDS = tuple(f.name for f in dataclasses.fields(PlcInputs))
-_POSITION_CODES = {p: c for c, p in _STATE_CODES.items()}
+POSITION_CODES: dict[BarrierPosition, int] = {p: c for c, p in _STATE_CODES.items()}
+"""The DESIGN §5 STATE register value of each boom position (``PlcInputs.state_code``)."""
 
 
 class CommandKind(StrEnum):

@@ -16,14 +16,15 @@ from collections.abc import Callable
 from lane_controller.fsm.protocols import (
     PLC_FROZEN,
     PLC_UNREADABLE,
+    POSITION_CODES,
     BarrierCommand,
     BarrierRefused,
     PlcInputs,
 )
 from lane_controller.plc import BarrierDriver, BarrierStatus, Outcome
 
-# The lane's PlcInputs carry DESIGN §5 codes; the driver reports the profile's enumeration by name.
-_STATE_CODES = {"open": 16, "closed": 17, "stopped": 19, "opening": 32, "closing": 33}
+# The lane's PlcInputs carry DESIGN §5 codes; the driver reports the profile's enumerations by name (its
+# state names are the BarrierPosition values).
 _FAULT_CODES = {
     "none": 0,
     "watchdog": 1,
@@ -34,6 +35,7 @@ _FAULT_CODES = {
     "photocell_self_test": 6,
 }
 _UNKNOWN_FAULT = 99
+_STATE_CODES = {position.value: code for position, code in POSITION_CODES.items()}
 
 
 _NEVER_READ = PlcInputs(limit_down=False)
