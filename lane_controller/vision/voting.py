@@ -57,9 +57,9 @@ def vote(frames: Sequence[FrameReads], kind: ReadKind, *, max_texts: int) -> lis
         return []
     ranked = sorted(tallies.items(), key=lambda item: (-item[1].weight, -item[1].frames, item[0]))
     chosen, rest = ranked[:max_texts], ranked[max_texts:]
-    chosen_texts = {text for text, _ in chosen}
+    # Readings that only ever lost to another in its place: alternatives after the texts that voted.
     rest += sorted(
-        ((t, r) for t, r in rivals.items() if t not in chosen_texts and t not in dict(rest)),
+        ((t, r) for t, r in rivals.items() if t not in tallies),
         key=lambda item: (-item[1].weight, item[0]),
     )
     alternatives = tuple((text, _agreement(tally, total)) for text, tally in rest)
