@@ -24,7 +24,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from lane_controller.customs.cn_message import CNNote, parse_cn_message
@@ -154,14 +165,22 @@ def _candidate_statement(direction: Direction, with_containers: bool) -> Select[
         if direction is Direction.EXIT
         else _notes.c.destination_station_code == bindparam("site")
     )
+    # The notes sharing a plate or a container, found through their indexes (an OR of the two tests in
+    # the outer WHERE would make the database scan every note ever stored).
     plates: BindParameter[str] = bindparam("plates", expanding=True)
-    shares: ColumnElement[bool] = _notes.c.tractor_plate.in_(plates)
+    sharing: Select[Any] | CompoundSelect[Any] = select(_notes.c.id).where(_notes.c.tractor_plate.in_(plates))
     if with_containers:
-        shares = shares | _versions.c.id.in_(
-            select(_containers.c.version_id).where(
-                _containers.c.container_number.in_(bindparam("containers", expanding=True))
+        sharing = union(
+            sharing,
+            select(_versions.c.note_id)
+            .join(_containers, _containers.c.version_id == _versions.c.id)
+            .join(
+                current := _notes.alias("current"),
+                (current.c.id == _versions.c.note_id) & (current.c.current_version == _versions.c.version),
             )
+            .where(_containers.c.container_number.in_(bindparam("containers", expanding=True))),
         )
+    shares: ColumnElement[bool] = _notes.c.id.in_(sharing)
     return (
         select(
             _notes.c.id,

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from lane_controller.customs.cn_ingest import CNIngestor
 from lane_controller.customs.cn_records import RawRecord
-from lane_controller.customs.matching import MatchKind, MatchQuery, MismatchReason, match_transport_note
+from lane_controller.customs.matching import (
+    _CANDIDATES,
+    MatchKind,
+    MatchQuery,
+    MismatchReason,
+    match_transport_note,
+)
 from lane_controller.domain.enums import Direction
 from lane_controller.domain.stations import StationTable
+from lane_controller.store.db import create_engine_for
+from lane_controller.store.migrate import upgrade
 from tests.customs.cn_samples import cn_record
 
 PLATES = ("KLA1234", "AB1234")
@@ -110,3 +119,29 @@ def test_a_shared_trailer_plate_alone_makes_no_candidate(migrated_engine: Engine
     assert [c.cn_number for c in result.candidates] == ["CN0001"]
     stranger = match(migrated_engine, plates=("KLZ9999", "AB1234"), containers=("HLXU0000002",))
     assert stranger.kind is MatchKind.NONE
+
+
+def test_a_container_only_on_a_replaced_version_makes_no_candidate(migrated_engine: Engine) -> None:
+    ingest(
+        migrated_engine,
+        cn_record("CN0001"),
+        cn_record("CN0001", function="5", tractor_plate="KLB-5678", containers=["TGHU0000008"]),
+    )
+    assert match(migrated_engine, plates=("KLZ9999",)).kind is MatchKind.NONE
+
+
+def test_candidates_are_found_through_indexes_not_a_scan_of_every_note(tmp_path: Path) -> None:
+    """The search must not read every note ever stored: its cost stays flat as the notes pile up."""
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'plan.db'}")
+    upgrade(engine)
+    for (direction, with_containers), stmt in _CANDIDATES.items():
+        compiled = stmt.compile(dialect=engine.dialect)
+        params = {"site": "KHC1", "plates": list(PLATES), "containers": [CONTAINER]}
+        state = compiled.construct_expanded_state(params)
+        assert state.positiontup is not None
+        args = tuple(state.parameters[k] for k in state.positiontup)
+        with engine.connect() as conn:
+            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + state.statement, args)]
+        scans = [step for step in plan if step.startswith("SCAN")]
+        assert not scans, (direction, with_containers, plan)
+    engine.dispose()
