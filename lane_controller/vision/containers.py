@@ -285,6 +285,14 @@ def _column_segment(grey: Image, chars: Sequence[Box], h: float, alphabet: Alpha
     return Segment(np.asarray(np.hstack(parts), dtype=np.uint8), alphabet)
 
 
+def _layout_rank(group: TextGroup) -> int:
+    """How far a group's character count is from a container number's layouts (lower first): the whole
+    number in one line (11), or one line of a stacked number: the serial with its check digit (7) or the
+    owner code (4)."""
+    n = len(group.chars)
+    return min(abs(n - 11), 3 + abs(n - 7), 3 + abs(n - 4))
+
+
 def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
     """The readings to try for these groups: each group whole, and split into owner code and serial
     (letters and digits) where the layout shows the split; a framed check digit is read on its own."""
@@ -293,7 +301,7 @@ def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
     crops: list[Crop] = []
     ordered = sorted(
         [*merge_lines(groups), *(g for g in groups if g.kind is not GroupKind.LINE)],
-        key=lambda g: abs(len(g.chars) - 11) if len(g.chars) > 5 else 3 + abs(len(g.chars) - 4),
+        key=_layout_rank,
     )
     for g in ordered:
         h = g.char_height

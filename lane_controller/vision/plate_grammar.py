@@ -146,7 +146,8 @@ def _trims(text: str, shortest: int) -> Iterable[tuple[str, int, int]]:
 
 
 def plate_readings(grammar: PlateGrammar, raw: str) -> list[tuple[str, int]]:
-    """Valid plates for a raw read under ``grammar``, with costs, cheapest first (then by text).
+    """Valid plates for a raw read under ``grammar``, with costs, cheapest first (then the longest, then by
+    text).
 
     Besides the read itself, the read with one or two characters dropped at its ends is tried (a plate
     edge or bolt read as a character), each dropped character costing 1. Where the raw read shows one
@@ -162,7 +163,7 @@ def plate_readings(grammar: PlateGrammar, raw: str) -> list[tuple[str, int]]:
                 allowed = grammar.dash_positions(plate)
                 total += 1 if allowed and dash - left not in allowed else 0
             best[plate] = min(total, best.get(plate, total))
-    return sorted(best.items(), key=lambda item: (item[1], item[0]))
+    return sorted(best.items(), key=lambda item: (item[1], -len(item[0]), item[0]))
 
 
 def _dash_index(raw: str) -> int | None:

@@ -27,7 +27,7 @@ from lane_controller.vision.containers import (
     typed_windows,
 )
 from lane_controller.vision.reads import ReadKind, image_sha256
-from lane_controller.vision.text_lines import GroupKind, localise
+from lane_controller.vision.text_lines import GroupKind, TextGroup, localise
 
 CODE = "CSQU3054383"
 FONT = cv2.FONT_HERSHEY_DUPLEX
@@ -339,6 +339,22 @@ def test_build_crops_reads_a_boxed_check_digit_on_its_own():
     image = boxed_code("line")
     crops = build_crops(image, localise(image))
     assert any(len(c.segments) >= 2 and c.segments[-1].alphabet is Alphabet.DIGITS for c in crops[:3])
+
+
+def test_build_crops_reads_a_stacked_serial_line_before_short_labels():
+    """A door's serial line (six digits and the check digit) is one line of a stacked number: it is read
+    before four- and five-character labels such as TARE or 22G1, which only look like owner codes."""
+    from lane_controller.vision.containers import build_crops
+
+    def line(n: int, y: int) -> TextGroup:
+        return TextGroup(
+            GroupKind.LINE, tuple((100 + 40 * i, y, 130 + 40 * i, y + 40) for i in range(n)), False
+        )
+
+    image = frame(panel=(40, 40, 150))
+    labels = [line(5, 600 + 60 * k) for k in range(4)]
+    crops = build_crops(image, [*labels, line(7, 200)])
+    assert crops[0].box == line(7, 200).box
 
 
 # --- the reader with the real recogniser -----------------------------------------------------------------

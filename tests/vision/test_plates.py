@@ -59,6 +59,13 @@ def test_taiwan_grammar_corrects_class_confusions_and_drops_an_edge_character():
     assert plate_readings(TAIWAN, "XYZW") == []
 
 
+def test_a_correction_beats_dropping_the_character_at_the_same_cost():
+    """``MAN-052I``: the I as a 1 (cost 1) explains the whole read; dropping it (also cost 1) leaves a
+    shorter valid plate, which comes second."""
+    readings = plate_readings(TAIWAN, "MAN-052I")
+    assert readings[:2] == [("MAN0521", 1), ("MAN052", 1)]
+
+
 def test_taiwan_grammar_charges_a_dash_where_the_format_has_none():
     # DDD-LLL read with the dash after 3: the DDD-LLL plate; LLL-DDD with a dash after 2 costs one more
     assert plate_readings(TAIWAN, "ABC-123")[0] == ("ABC123", 0)
