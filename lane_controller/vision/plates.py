@@ -54,6 +54,7 @@ class PlateReaderSettings:
     variants: tuple[float, ...] = (0.8, 1.25)
     cost_penalty: float = 0.85
     binarised_view: bool = True
+    extend: float = 0.9
     detector_fallback: bool = True
     detector_size: int = 640
 
@@ -105,6 +106,17 @@ class PlateReader:
         return [_rescale(line, 1.0 / scale) for line in lines[: self.settings.max_lines]]
 
     def _read_line(self, grey: Image, line: TextLine) -> Read:
+        """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
+        line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
+        or touching a sticker are not found as blobs) and the more confident read is kept."""
+        read = self._read_views(grey, line)
+        extend = self.settings.extend * line.char_height
+        if not extend or (read.valid and len(read.text) >= self.grammar.lengths[1]):
+            return read
+        longer = self._read_views(grey, replace(line, length=line.length + 2 * extend))
+        return longer if longer.valid and (not read.valid or longer.confidence > read.confidence) else read
+
+    def _read_views(self, grey: Image, line: TextLine) -> Read:
         """The line read at its glyph-normalising width, then at the variant widths if that was valid."""
         base = min(
             self.settings.max_stretch,

@@ -163,3 +163,49 @@ def test_lines_survive_chains_whose_members_disagree_everywhere():
     # heights agree, tops and bottoms zig-zag: every member is off the fitted edges
     members = np.array([[0, 0, 10, 20], [12, 30, 10, 20], [24, 0, 10, 20], [36, 30, 10, 20]], float)
     assert len(_consistent(members)) <= len(members)
+
+
+class _WidthEngine:
+    """A recogniser double: crops narrower than ``wide`` pixels show only part of the plate."""
+
+    def __init__(self, wide: int, narrow_text: str, full_text: str) -> None:
+        self.wide, self.narrow_text, self.full_text = wide, narrow_text, full_text
+        self.widths: list[int] = []
+
+    def recognize(self, image, boxes=None, *, allowlist=None):
+        from lane_controller.vision.engine import TextRead
+
+        h, w = image.shape[:2]
+        self.widths.append(w)
+        text = self.full_text if w >= self.wide else self.narrow_text
+        return [TextRead(text, 0.9, (0, 0, w, h))]
+
+
+def _plate_line():
+    from lane_controller.vision.plate_locate import TextLine
+
+    grey = np.full((200, 600), 200, np.uint8)
+    return grey, TextLine((200, 80, 400, 120), 0.0, 40.0, 24.0, 5, (300.0, 100.0), 200.0)
+
+
+def test_a_short_read_is_retried_on_the_line_lengthened_at_both_ends():
+    """Characters under a shadow are not found as blobs: the line is read again lengthened, and the whole
+    plate read there wins over the part."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _WidthEngine(wide=330, narrow_text="ABC-12", full_text="ABC-1234")
+    reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
+    read = reader._read_line(grey, line)
+    assert read.valid and read.text == "ABC1234"
+    assert max(engine.widths) >= 330 > min(engine.widths)
+
+
+def test_a_full_length_read_is_not_read_again_lengthened():
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _WidthEngine(wide=0, narrow_text="", full_text="ABC-1234")
+    reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
+    assert reader._read_line(grey, line).text == "ABC1234"
+    assert len(engine.widths) == 1
