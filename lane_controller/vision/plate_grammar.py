@@ -48,6 +48,12 @@ class PlateGrammar(Protocol):
         """Shortest and longest plate."""
         ...
 
+    @property
+    def positional(self) -> bool:
+        """True when every position of a plate must hold a letter or a digit (a read can be checked
+        against the format; a permissive grammar takes any text, junk beside a plate included)."""
+        ...
+
     def exact(self, text: str) -> list[tuple[str, int]]:
         """Valid plates for a cleaned read of a plausible length, with correction costs, cheapest first."""
         ...
@@ -68,6 +74,7 @@ class TaiwanGrammar:
         max(len(f.shape) for f in PLATE_FORMATS),
     )
     max_cost: int = DEFAULT_PLATE_MAX_COST
+    positional: bool = True
 
     def exact(self, text: str) -> list[tuple[str, int]]:
         """See :class:`PlateGrammar`."""
@@ -85,6 +92,7 @@ class ShapeGrammar:
     name: str
     shapes: tuple[str, ...]
     max_cost: int = DEFAULT_PLATE_MAX_COST
+    positional: bool = True
 
     @property
     def lengths(self) -> tuple[int, int]:
@@ -117,6 +125,7 @@ class PermissiveGrammar:
 
     name: str = "permissive"
     lengths: tuple[int, int] = (4, 8)
+    positional: bool = False
 
     def exact(self, text: str) -> list[tuple[str, int]]:
         """See :class:`PlateGrammar`."""

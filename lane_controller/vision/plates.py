@@ -108,10 +108,12 @@ class PlateReader:
     def _read_line(self, grey: Image, line: TextLine) -> Read:
         """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
         line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
-        or touching a sticker are not found as blobs) and the more confident read is kept."""
+        or touching a sticker are not found as blobs) and the more confident read is kept. Only under a
+        positional grammar: a permissive one would take the plate's edge or a sticker as characters."""
         read = self._read_views(grey, line)
         extend = self.settings.extend * line.char_height
-        if not extend or (read.valid and len(read.text) >= self.grammar.lengths[1]):
+        full = read.valid and len(read.text) >= self.grammar.lengths[1]
+        if not extend or full or not self.grammar.positional:
             return read
         longer = self._read_views(grey, replace(line, length=line.length + 2 * extend))
         return longer if longer.valid and (not read.valid or longer.confidence > read.confidence) else read

@@ -209,3 +209,18 @@ def test_a_full_length_read_is_not_read_again_lengthened():
     reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
     assert reader._read_line(grey, line).text == "ABC1234"
     assert len(engine.widths) == 1
+
+
+def test_a_permissive_grammar_never_reads_the_line_lengthened():
+    """Any text is a plate to it, so the plate's edge or a sticker beside it would be taken as characters."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _WidthEngine(wide=330, narrow_text="XY12", full_text="IXY12I")
+    reader = PlateReader(
+        engine,  # type: ignore[arg-type]
+        grammar=PERMISSIVE,
+        settings=PlateReaderSettings(variants=(), binarised_view=False),
+    )
+    assert reader._read_line(grey, line).text == "XY12"
+    assert len(engine.widths) == 1
