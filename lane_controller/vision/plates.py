@@ -6,8 +6,10 @@ For one frame (:meth:`PlateReader.read`):
    on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first.
 2. Recognise: each of the best ``max_lines`` rows is cut out straightened, padded and widened to a normal
    glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
-   a crop). A row that reads as a valid plate is read again at other widths (``variants``). A frame that
-   is itself plate-shaped (a plate crop) and gave no valid row is also read whole.
+   a crop). A row that reads as a valid plate is read again at other widths (``variants``) and binarised
+   (``binarised_view``). A row whose read is no plate of the grammar's longest length is read again
+   lengthened at both ends (``extend``). A frame that is itself plate-shaped (a plate crop) and gave no
+   valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost; a row's
    read is the plate with the best mean over its views. Reads of the same plate are merged.
@@ -43,6 +45,9 @@ class PlateReaderSettings:
     (at most ``max_stretch`` times): plate fonts are condensed, the recogniser was trained on book text.
     ``variants``: further widenings (factors of that one) read for every line that gave a valid plate;
     the variants' confidences are averaged per plate, so a plate read the same way by all counts most.
+    ``binarised_view``: the line at its first width, at Otsu's threshold, is one more view.
+    ``extend``: character heights a short or invalid read's line is lengthened by at each end for a second
+    read (positional grammars only; 0 disables it).
     """
 
     work_size: int = 1600
