@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lane_controller.config_errors import first_error
 from lane_controller.fsm.config import LaneConfig
 from lane_controller.plc.profile import (
     PlcConnection,
@@ -130,13 +131,6 @@ def _reader(
     return ReaderPlan(profile, section.url or profile.port.url)
 
 
-def _first_error(exc: ValidationError, *, root: str) -> tuple[str, str]:
-    """The first problem pydantic found: its dotted key (``root`` when it is the whole value) and why."""
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or root
-    return key, "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-
-
 def _camera(path: Path, name: str, section: CameraSection) -> CameraPlan:
     regions = CameraRegions(camera_id=name, boxes=section.regions)
     data = dict(section.source)
@@ -151,7 +145,7 @@ def _camera(path: Path, name: str, section: CameraSection) -> CameraPlan:
     try:
         return CameraPlan(parse_camera_config(data), regions)
     except ValidationError as exc:
-        key, reason = _first_error(exc, root="type")
+        key, reason = first_error(exc, root="type")
         raise LayoutError(path, f"cameras.{name}.source.{key}", reason) from exc
 
 
@@ -172,7 +166,7 @@ def load_layout(
     try:
         layout = LayoutFile.model_validate(data)
     except ValidationError as exc:
-        raise LayoutError(path, *_first_error(exc, root="(root)")) from exc
+        raise LayoutError(path, *first_error(exc)) from exc
     try:
         plc_profile = (
             load_plc_profile(layout.plc.profile, plc_profile_dir)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from lane_controller.config_errors import first_error
 from lane_controller.plc.points import (
     BOOL_POINTS,
     COMMANDS,
@@ -265,14 +266,13 @@ def load_plc_profile(name_or_path: str | Path, directory: Path = PROFILE_DIR) ->
 
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:
+    """:func:`first_error`, with the key and reason of a cross-field check (``_Invalid``) as it gave them."""
     err = exc.errors()[0]
     invalid = err.get("ctx", {}).get("error")
-    loc = ".".join(str(p) for p in err["loc"])
     if isinstance(invalid, _Invalid):
+        loc = ".".join(str(p) for p in err["loc"])
         return ".".join(p for p in (loc, invalid.key) if p), invalid.reason
-    if err["type"] == "extra_forbidden":
-        return loc or "(root)", "unknown key"
-    return loc or "(root)", err["msg"]
+    return first_error(exc)
 
 
 # --- resolution of one point

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lane_controller.config_errors import first_error
 from lane_controller.readers.transport import PortSettings
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "hardware_profiles" / "readers"
@@ -122,10 +123,7 @@ def load_profile(path: Path | str) -> ReaderProfile:
     try:
         return ReaderProfile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(root)"
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ProfileError(path, key, reason) from exc
+        raise ProfileError(path, *first_error(exc)) from exc
 
 
 def load_profiles(directory: Path = PROFILE_DIR) -> dict[str, ReaderProfile]:
