@@ -12,7 +12,9 @@ For one frame (:meth:`PlateReader.read`):
    valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost; a row's
-   read is the plate with the best mean over its views. Reads of the same plate are merged.
+   read is the plate with the best mean over its views. An ``H``, ``M``, ``N`` or ``W`` in it is then checked
+   against its glyph's shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``.
+   Reads of the same plate are merged.
 4. Fallback (``detector_fallback``): when nothing valid was found, the CRAFT detector runs on a copy at most
    ``detector_size`` pixels large and its boxes are read the same way.
 
@@ -29,6 +31,7 @@ import cv2
 import numpy as np
 
 from lane_controller.vision.engine import Image, OcrEngine
+from lane_controller.vision.glyph_shapes import check_letters
 from lane_controller.vision.plate_grammar import PLATE_ALLOWLIST, TAIWAN, PlateGrammar, plate_readings
 from lane_controller.vision.plate_locate import TextLine, find_text_lines, line_crop, trim_uniform_border
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
@@ -48,6 +51,8 @@ class PlateReaderSettings:
     ``binarised_view``: the line at its first width, at Otsu's threshold, is one more view.
     ``extend``: character heights a short or invalid read's line is lengthened by at each end for a second
     read (positional grammars only; 0 disables it).
+    ``glyph_check``: an ``H``, ``M``, ``N`` or ``W`` in a valid read is checked against its glyph's shape
+    (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them.
     """
 
     work_size: int = 1600
@@ -60,6 +65,7 @@ class PlateReaderSettings:
     cost_penalty: float = 0.85
     binarised_view: bool = True
     extend: float = 0.9
+    glyph_check: bool = True
     detector_fallback: bool = True
     detector_size: int = 640
 
@@ -131,12 +137,29 @@ class PlateReader:
         )
         first = self._crop(grey, line, base)
         read = self._read_crops([first])
-        if not read.valid or not self.settings.variants:
+        if read.valid and self.settings.variants:
+            crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
+            if self.settings.binarised_view:
+                crops.append(_Crop(_binarised(first.image), first.box))
+            read = self._read_crops(crops)
+        return self._check_glyphs(first.image, read)
+
+    def _check_glyphs(self, line_image: Image, read: Read) -> Read:
+        """``read`` with its H/M/N/W letters as their glyphs' shapes show them (``glyph_check``); the
+        recogniser's plate is kept as the first alternative and the change is noted in ``raw``."""
+        if not self.settings.glyph_check or not read.valid:
             return read
-        crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
-        if self.settings.binarised_view:
-            crops.append(_Crop(_binarised(first.image), first.box))
-        return self._read_crops(crops)
+        splits = self.grammar.dash_positions(read.text) or _class_changes(read.text)
+        checked = check_letters(line_image, read.text, pad=self.settings.pad, splits=splits)
+        if checked == read.text or (checked, 0) not in self.grammar.exact(checked):
+            return read
+        alternatives = ((read.text, read.confidence), *(a for a in read.alternatives if a[0] != checked))
+        return replace(
+            read,
+            text=checked,
+            raw=f"{read.raw} | glyph shapes: {checked}",
+            alternatives=alternatives[:_MAX_ALTERNATIVES],
+        )
 
     def _crop(self, grey: Image, line: TextLine, stretch: float) -> _Crop:
         image, box = line_crop(grey, line, pad=self.settings.pad, stretch=stretch)
@@ -186,6 +209,12 @@ class PlateReader:
             raw=" | ".join(r.text for r in raws),
             alternatives=tuple((t, round(c, 4)) for t, c in others[:_MAX_ALTERNATIVES]),
         )
+
+
+def _class_changes(plate: str) -> frozenset[int]:
+    """Where a plate turns from letters to digits or back: where its dash may stand when the grammar has
+    no dash rule."""
+    return frozenset(i for i in range(1, len(plate)) if plate[i - 1].isalpha() != plate[i].isalpha())
 
 
 def _shift(read: Read, dx: int, dy: int) -> Read:

@@ -224,3 +224,38 @@ def test_a_permissive_grammar_never_reads_the_line_lengthened():
     )
     assert reader._read_line(grey, line).text == "XY12"
     assert len(engine.widths) == 1
+
+
+class _FixedEngine:
+    """A recogniser double that reads every crop as ``text``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def recognize(self, image, boxes=None, *, allowlist=None):
+        from lane_controller.vision.engine import TextRead
+
+        h, w = image.shape[:2]
+        return [TextRead(self.text, 0.9, (0, 0, w, h))]
+
+
+@pytest.mark.parametrize("glyph_check", [True, False])
+def test_the_reader_corrects_an_m_and_a_w_read_as_h_by_their_glyphs(glyph_check):
+    """The recogniser reads a condensed plate M and W as H; the glyph-shape check puts them right and keeps
+    the recogniser's plate as the first alternative."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+    from tests.vision.test_glyph_shapes import render_line
+
+    line = render_line("MWN-1001")
+    frame = np.full((line.shape[0] + 200, line.shape[1] + 200), 90, np.uint8)  # a dark car around the plate
+    frame[100 : 100 + line.shape[0], 100 : 100 + line.shape[1]] = line
+    settings = PlateReaderSettings(glyph_check=glyph_check, detector_fallback=False)
+    reads = PlateReader(_FixedEngine("HHN-1001"), settings=settings).read(frame)  # type: ignore[arg-type]
+    best = reads.reads[0]
+    assert best.valid
+    if glyph_check:
+        assert best.text == "MWN1001"
+        assert best.alternatives[0][0] == "HHN1001"
+        assert "glyph shapes: MWN1001" in best.raw
+    else:
+        assert best.text == "HHN1001"
