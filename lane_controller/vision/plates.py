@@ -11,10 +11,11 @@ For one frame (:meth:`PlateReader.read`):
    lengthened at both ends (``extend``). A frame that is itself plate-shaped (a plate crop) and gave no
    valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
-   cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost; a row's
-   read is the plate with the best mean over its views. An ``H``, ``M``, ``N`` or ``W`` in it is then checked
-   against its glyph's shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``.
-   Reads of the same plate are merged.
+   cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
+   whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
+   best mean over its views. An ``H``, ``M``, ``N`` or ``W`` in it is then checked against its glyph's
+   shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``. Reads of the same plate
+   are merged.
 4. Fallback (``detector_fallback``): when nothing valid was found, the CRAFT detector runs on a copy at most
    ``detector_size`` pixels large and its boxes are read the same way.
 
@@ -51,6 +52,8 @@ class PlateReaderSettings:
     ``binarised_view``: the line at its first width, at Otsu's threshold, is one more view.
     ``extend``: character heights a short or invalid read's line is lengthened by at each end for a second
     read (positional grammars only; 0 disables it).
+    ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
+    localiser found on the line (0 disables it).
     ``glyph_check``: an ``H``, ``M``, ``N`` or ``W`` in a valid read is checked against its glyph's shape
     (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them.
     """
@@ -66,6 +69,7 @@ class PlateReaderSettings:
     binarised_view: bool = True
     extend: float = 0.9
     glyph_check: bool = True
+    length_cost: int = 2
     detector_fallback: bool = True
     detector_size: int = 640
 
@@ -121,27 +125,29 @@ class PlateReader:
         line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
         or touching a sticker are not found as blobs) and the more confident read is kept. Only under a
         positional grammar: a permissive one would take the plate's edge or a sticker as characters."""
-        read = self._read_views(grey, line)
+        lo, hi = self.grammar.lengths
+        read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
         extend = self.settings.extend * line.char_height
         full = read.valid and len(read.text) >= self.grammar.lengths[1]
         if not extend or full or not self.grammar.positional:
             return read
-        longer = self._read_views(grey, replace(line, length=line.length + 2 * extend))
+        longer = self._read_views(grey, replace(line, length=line.length + 2 * extend), None)
         return longer if longer.valid and (not read.valid or longer.confidence > read.confidence) else read
 
-    def _read_views(self, grey: Image, line: TextLine) -> Read:
-        """The line read at its glyph-normalising width, then at the variant widths if that was valid."""
+    def _read_views(self, grey: Image, line: TextLine, blobs: int | None) -> Read:
+        """The line read at its glyph-normalising width, then at the variant widths if that was valid;
+        ``blobs``: how many characters the localiser found on it (see :meth:`_read_crops`)."""
         base = min(
             self.settings.max_stretch,
             max(1.0, self.settings.glyph_aspect * line.char_height / max(line.char_width, 1.0)),
         )
         first = self._crop(grey, line, base)
-        read = self._read_crops([first])
+        read = self._read_crops([first], blobs)
         if read.valid and self.settings.variants:
             crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
             if self.settings.binarised_view:
                 crops.append(_Crop(_binarised(first.image), first.box))
-            read = self._read_crops(crops)
+            read = self._read_crops(crops, blobs)
         return self._check_glyphs(first.image, read)
 
     def _check_glyphs(self, line_image: Image, read: Read) -> Read:
@@ -179,15 +185,26 @@ class PlateReader:
                 crops.append(_Crop(grey[box[1] : box[3], box[0] : box[2]], box))
         return crops
 
-    def _read_crops(self, crops: list[_Crop]) -> Read:
+    def _read_crops(self, crops: list[_Crop], blobs: int | None = None) -> Read:
         """One read from views of the same text: each plate scores the mean over the views of the
-        recogniser's confidence lowered per unit of correction cost; the best plate wins."""
+        recogniser's confidence lowered per unit of correction cost; the best plate wins. With ``blobs``
+        (the localiser's character count), a plate of another length costs ``length_cost`` more: the
+        recogniser merges a plain-bar ``1`` with the dash into a ``T`` or reads it as ``L``, the blob count
+        does not."""
         scores: dict[str, float] = {}
         raws = []
         for crop in crops:
             text_read = self.engine.recognize(crop.image, allowlist=PLATE_ALLOWLIST)[0]
             raws.append(text_read)
             readings = plate_readings(self.grammar, text_read.text)
+            if blobs is not None:
+                readings = sorted(
+                    (
+                        (plate, cost + self.settings.length_cost * (len(plate) != blobs))
+                        for plate, cost in readings
+                    ),
+                    key=lambda item: (item[1], -len(item[0]), item[0]),
+                )
             for plate, cost in readings:
                 if cost > readings[0][1]:  # a view votes only for its cheapest readings
                     break

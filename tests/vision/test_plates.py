@@ -259,3 +259,18 @@ def test_the_reader_corrects_an_m_and_a_w_read_as_h_by_their_glyphs(glyph_check)
         assert "glyph shapes: MWN1001" in best.raw
     else:
         assert best.text == "HHN1001"
+
+
+@pytest.mark.parametrize(("length_cost", "expected"), [(2, "MWN1001"), (0, "MWN100")])
+def test_a_plate_as_long_as_the_line_has_character_blobs_is_preferred(length_cost, expected):
+    """The recogniser reads the last plain-bar 1 as an L and adds junk: dropping both is cheaper than
+    correcting the L, unless the seven blobs the localiser found count against a six-character plate."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+    from tests.vision.test_glyph_shapes import render_line
+
+    line = render_line("MWN-1001")
+    frame = np.full((line.shape[0] + 200, line.shape[1] + 200), 90, np.uint8)
+    frame[100 : 100 + line.shape[0], 100 : 100 + line.shape[1]] = line
+    settings = PlateReaderSettings(length_cost=length_cost, detector_fallback=False, extend=0.0)
+    reads = PlateReader(_FixedEngine("MWN-100L5"), settings=settings).read(frame)  # type: ignore[arg-type]
+    assert reads.reads[0].text == expected
