@@ -13,9 +13,10 @@ For one frame (:meth:`PlateReader.read`):
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
-   best mean over its views. An ``H``, ``M``, ``N`` or ``W`` in it is then checked against its glyph's
-   shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``. Reads of the same plate
-   are merged.
+   best mean over its views, or the plate their characters vote for position by position where that has
+   more support (``character_vote``). An ``H``, ``M``, ``N`` or ``W`` in it is then checked against its
+   glyph's shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``. Reads of the same
+   plate are merged.
 4. Fallback (``detector_fallback``): when nothing valid was found, the CRAFT detector runs on a copy at most
    ``detector_size`` pixels large and its boxes are read the same way.
 
@@ -54,6 +55,9 @@ class PlateReaderSettings:
     read (positional grammars only; 0 disables it).
     ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
     localiser found on the line (0 disables it).
+    ``character_vote``: views that disagree on different characters are also combined position by position
+    (:meth:`PlateReader._consensus`; positional grammars only: under a permissive one the views' texts
+    need not be the same plate).
     ``glyph_check``: an ``H``, ``M``, ``N`` or ``W`` in a valid read is checked against its glyph's shape
     (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them.
     """
@@ -70,6 +74,7 @@ class PlateReaderSettings:
     extend: float = 0.9
     glyph_check: bool = True
     length_cost: int = 2
+    character_vote: bool = True
     detector_fallback: bool = True
     detector_size: int = 640
 
@@ -185,6 +190,21 @@ class PlateReader:
                 crops.append(_Crop(grey[box[1] : box[3], box[0] : box[2]], box))
         return crops
 
+    def _consensus(self, scores: dict[str, float], best: str) -> tuple[str, float] | None:
+        """The plate of ``best``'s length taking at each position the character with the most vote, with
+        its :func:`_support`, when it is a valid plate other than ``best`` with more support than
+        ``best``: views that each misread a different character outvote the one that misread two."""
+        same = [(p, s) for p, s in scores.items() if len(p) == len(best)]
+        votes: list[dict[str, float]] = [{} for _ in best]
+        for plate, score in same:
+            for i, char in enumerate(plate):
+                votes[i][char] = votes[i].get(char, 0.0) + score
+        consensus = "".join(max(v.items(), key=lambda item: (item[1], item[0]))[0] for v in votes)
+        if consensus == best or (consensus, 0) not in self.grammar.exact(consensus):
+            return None
+        support = _support(scores, consensus)
+        return (consensus, support) if support > _support(scores, best) else None
+
     def _read_crops(self, crops: list[_Crop], blobs: int | None = None) -> Read:
         """One read from views of the same text: each plate scores the mean over the views of the
         recogniser's confidence lowered per unit of correction cost; the best plate wins. With ``blobs``
@@ -216,6 +236,10 @@ class PlateReader:
             return Read(ReadKind.PLATE, raw.text, raw.confidence, box, False, raw=raw.text)
         # on a tie the longer plate wins: it explains more of what was read than one with characters dropped
         ranked = sorted(scores.items(), key=lambda item: (-item[1], -len(item[0]), item[0]))
+        vote = self.settings.character_vote and self.grammar.positional
+        consensus = self._consensus(scores, ranked[0][0]) if vote else None
+        if consensus is not None:
+            ranked.insert(0, consensus)
         (best, confidence), *others = ranked
         return Read(
             ReadKind.PLATE,
@@ -226,6 +250,13 @@ class PlateReader:
             raw=" | ".join(r.text for r in raws),
             alternatives=tuple((t, round(c, 4)) for t, c in others[:_MAX_ALTERNATIVES]),
         )
+
+
+def _support(scores: dict[str, float], plate: str) -> float:
+    """The vote behind ``plate``'s weakest character: at each position, the scores of every plate of its
+    length that has the same character there, summed; the least of those sums."""
+    same = [(p, s) for p, s in scores.items() if len(p) == len(plate)]
+    return min(sum(s for p, s in same if p[i] == c) for i, c in enumerate(plate))
 
 
 def _class_changes(plate: str) -> frozenset[int]:

@@ -274,3 +274,31 @@ def test_a_plate_as_long_as_the_line_has_character_blobs_is_preferred(length_cos
     settings = PlateReaderSettings(length_cost=length_cost, detector_fallback=False, extend=0.0)
     reads = PlateReader(_FixedEngine("MWN-100L5"), settings=settings).read(frame)  # type: ignore[arg-type]
     assert reads.reads[0].text == expected
+
+
+class _SequenceEngine:
+    """A recogniser double that reads the given texts in turn, one per crop."""
+
+    def __init__(self, reads: list[tuple[str, float]]) -> None:
+        self.reads = list(reads)
+
+    def recognize(self, image, boxes=None, *, allowlist=None):
+        from lane_controller.vision.engine import TextRead
+
+        text, confidence = self.reads.pop(0)
+        return [TextRead(text, confidence, (0, 0, image.shape[1], image.shape[0]))]
+
+
+@pytest.mark.parametrize(("character_vote", "expected"), [(True, "ABC1234"), (False, "ABC1239")])
+def test_views_that_misread_different_characters_are_combined_position_by_position(character_vote, expected):
+    """Four views, each with one character wrong in a different place: as whole plates the most confident
+    wrong one wins; position by position the right plate has the most vote at every character."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    views = [("ABC1234", 0.5), ("ABC1234", 0.5), ("ABC1239", 0.6), ("ABD1234", 0.55), ("XBC1234", 0.3)]
+    settings = PlateReaderSettings(character_vote=character_vote, extend=0.0, glyph_check=False)
+    read = PlateReader(_SequenceEngine(views), settings=settings)._read_line(grey, line)  # type: ignore[arg-type]
+    assert read.text == expected
+    if character_vote:
+        assert read.alternatives[0][0] == "ABC1239"
