@@ -285,6 +285,11 @@ def _column_segment(grey: Image, chars: Sequence[Box], h: float, alphabet: Alpha
     return Segment(np.asarray(np.hstack(parts), dtype=np.uint8), alphabet)
 
 
+_STACKED_RANK: Final = 1  # a line of a stacked layout ranks with an 11-character line one blob off
+_OWNER_BLOBS: Final = (3, 6)
+_SERIAL_BLOBS: Final = (5, 9)
+
+
 def _layout_rank(group: TextGroup) -> int:
     """How far a group's character count is from a container number's layouts (lower first): the whole
     number in one line (11), or one line of a stacked number: the serial with its check digit (7) or the
@@ -293,16 +298,44 @@ def _layout_rank(group: TextGroup) -> int:
     return min(abs(n - 11), 3 + abs(n - 7), 3 + abs(n - 4))
 
 
+def stacked_lines(lines: Sequence[TextGroup]) -> set[int]:
+    """Indexes of the line pairs laid out like a stacked container number: an owner-code-like line (3 to 6
+    blobs) right over a longer serial-like line (5 to 9 blobs) of the same character height, left edges
+    aligned. Blobs of a painted number are often merged or broken by corrugation, so the character
+    counts of these lines alone do not rank them; a stack of labels (TARE, MAX GROSS) is not such a pair."""
+    found: set[int] = set()
+    for i, top in enumerate(lines):
+        h = top.char_height
+        if not _OWNER_BLOBS[0] <= len(top.chars) <= _OWNER_BLOBS[1]:
+            continue
+        for j, low in enumerate(lines):
+            n = len(low.chars)
+            if i == j or not (_SERIAL_BLOBS[0] <= n <= _SERIAL_BLOBS[1] and n > len(top.chars)):
+                continue
+            if not 0.8 * h <= low.char_height <= 1.25 * h:
+                continue
+            below = low.box[1] - top.box[3]
+            if -0.4 * h <= below <= 1.0 * h and abs(low.box[0] - top.box[0]) <= 0.8 * h:
+                found |= {i, j}
+    return found
+
+
 def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
     """The readings to try for these groups: each group whole, and split into owner code and serial
-    (letters and digits) where the layout shows the split; a framed check digit is read on its own."""
+    (letters and digits) where the layout shows the split; a framed check digit is read on its own.
+    Groups whose character count is nearest a container number's layouts come first, lines of a stacked
+    layout (:func:`stacked_lines`) among the first."""
     grey = _grey(image)
     height, width = grey.shape[:2]
     crops: list[Crop] = []
-    ordered = sorted(
-        [*merge_lines(groups), *(g for g in groups if g.kind is not GroupKind.LINE)],
-        key=_layout_rank,
-    )
+    lines = merge_lines(groups)
+    stacked = stacked_lines(lines)
+    ranked = [
+        (min(_STACKED_RANK, _layout_rank(g)) if i in stacked else _layout_rank(g), g)
+        for i, g in enumerate(lines)
+    ]
+    ranked += [(_layout_rank(g), g) for g in groups if g.kind is not GroupKind.LINE]
+    ordered = [g for _rank, g in sorted(ranked, key=lambda item: item[0])]
     for g in ordered:
         h = g.char_height
         if g.kind is GroupKind.ROTATED:

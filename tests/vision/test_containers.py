@@ -478,3 +478,21 @@ def test_reader_reads_gate_photographs(reader, name):
     best = best_valid(reader.read(image))
     assert best is not None, f"{name} ({MARSA_FILES[name]}): nothing valid read"
     assert best.text == labels[name]
+
+
+def test_build_crops_reads_a_stacked_owner_code_and_serial_before_labels_of_like_length():
+    """Corrugation broke the owner code into five blobs and merged two digits of the serial into six: by
+    blob count alone they rank with the labels around them and fall past ``max_crops``; stacked, left
+    edges aligned, the serial longer than the code, they are read first. A stack of labels is not."""
+    from lane_controller.vision.containers import build_crops
+
+    def line(n: int, x: int, y: int) -> TextGroup:
+        return TextGroup(
+            GroupKind.LINE, tuple((x + 40 * i, y, x + 30 + 40 * i, y + 40) for i in range(n)), False
+        )
+
+    image = frame(panel=(40, 40, 150))
+    labels = [line(4, 700, 100 + 60 * k) for k in range(3)] + [line(7, 1200, 100 + 60 * k) for k in range(2)]
+    owner, serial = line(5, 100, 600), line(6, 104, 650)
+    crops = build_crops(image, [*labels, owner, serial])
+    assert {c.box for c in crops[:2]} == {owner.box, serial.box}
