@@ -40,6 +40,7 @@ from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_
 
 _PLATE_ASPECT: Final = (1.2, 6.5)  # width / height of a whole plate
 _MAX_ALTERNATIVES: Final = 4
+_COMPLETION_SHARE: Final = 0.3  # of a short read's confidence a lengthened read containing it needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +129,9 @@ class PlateReader:
     def _read_line(self, grey: Image, line: TextLine) -> Read:
         """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
         line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
-        or touching a sticker are not found as blobs) and the more confident read is kept. Only under a
-        positional grammar: a permissive one would take the plate's edge or a sticker as characters."""
+        or touching a sticker are not found as blobs) and the more confident read is kept, or the longer
+        one where the short read left blobs unread and is part of it. Only under a positional grammar: a
+        permissive one would take the plate's edge or a sticker as characters."""
         lo, hi = self.grammar.lengths
         read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
         extend = self.settings.extend * line.char_height
@@ -137,7 +139,16 @@ class PlateReader:
         if not extend or full or not self.grammar.positional:
             return read
         longer = self._read_views(grey, replace(line, length=line.length + 2 * extend), None)
-        return longer if longer.valid and (not read.valid or longer.confidence > read.confidence) else read
+        if not longer.valid:
+            return read
+        if not read.valid or longer.confidence > read.confidence:
+            return longer
+        # a short read that does not even account for the line's blobs, part of the longer read: the ends
+        # it missed were there, only harder to read
+        completes = (
+            len(read.text) < line.chars and len(longer.text) > len(read.text) and read.text in longer.text
+        )
+        return longer if completes and longer.confidence >= _COMPLETION_SHARE * read.confidence else read
 
     def _read_views(self, grey: Image, line: TextLine, blobs: int | None) -> Read:
         """The line read at its glyph-normalising width, then at the variant widths if that was valid;

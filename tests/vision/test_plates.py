@@ -302,3 +302,20 @@ def test_views_that_misread_different_characters_are_combined_position_by_positi
     assert read.text == expected
     if character_vote:
         assert read.alternatives[0][0] == "ABC1239"
+
+
+@pytest.mark.parametrize(
+    ("narrow", "full", "expected"),
+    [
+        ("NE23", "NNE-2359", "NNE2359"),  # four characters read off five blobs: the longer read completes it
+        ("386-G3", "3386-G3", "386G3"),  # all five blobs read: the lengthened read's extra 3 is the edge
+    ],
+)
+def test_a_lengthened_read_completes_a_short_read_only_when_blobs_went_unread(narrow, full, expected):
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()  # five blobs
+    assert line.chars == 5
+    engine = _WidthEngine(wide=330, narrow_text=narrow, full_text=full)
+    settings = PlateReaderSettings(glyph_check=False, length_cost=0)
+    assert PlateReader(engine, settings=settings)._read_line(grey, line).text == expected  # type: ignore[arg-type]
