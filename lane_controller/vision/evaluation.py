@@ -2,8 +2,9 @@
 
 A folder holds images and ``labels.csv`` (``file,text,kind``; ``kind`` is ``plate`` or ``container``). The
 folder's kind picks the reader; a plate folder's grammar comes from its name (:func:`grammar_for`). Per
-image the *top read* is the valid read with the highest confidence: it is exact, wrong-but-valid (a valid
-plate or container number that is not the label) or missing (no read). Container folders are also scored
+image the *top read* is the reader's first valid read (the highest confidence, ties broken the reader's
+way): it is exact, wrong-but-valid (a valid plate or container number that is not the label) or missing
+(no read). Container folders are also scored
 per truck (``1-<truck>-OCR-<view>-...`` file names): the truck's frames are voted, and the truck is right
 when the voted texts include every label of its frames and no other text reaches ``agreement_threshold``.
 """
@@ -165,7 +166,8 @@ def _load(path: Path) -> Image:
 
 def _score(label: Labelled, reads: FrameReads, latency: float) -> ImageResult:
     valid = [r for r in reads.reads if r.valid and r.kind is label.kind]
-    top = max(valid, key=lambda r: (r.confidence, r.text), default=None)
+    # the reader lists its best first; a stable max keeps its order among equal confidences
+    top = max(valid, key=lambda r: r.confidence, default=None)
     if top is None:
         return ImageResult(label.file, label.text, None, None, "none", latency)
     outcome = "exact" if top.text == label.text else "wrong"

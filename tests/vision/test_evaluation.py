@@ -79,3 +79,16 @@ def test_eval_ocr_without_labels_fails_clearly(tmp_path, capsys):
 
     assert main(["eval-ocr", str(tmp_path)]) == 2
     assert "no labels.csv" in capsys.readouterr().err
+
+
+def test_the_top_read_is_the_readers_first_among_equal_confidences():
+    """Capped reads tie on confidence; the reader has ordered them (by their support): the evaluation keeps
+    that order instead of breaking the tie by text."""
+    from lane_controller.vision.evaluation import Labelled, _score
+    from lane_controller.vision.reads import FrameReads, Read, ReadKind
+
+    reads = tuple(
+        Read(ReadKind.CONTAINER, text, 0.45, (0, 0, 10, 10), True) for text in ("TRHU1700369", "TRHU1703619")
+    )
+    result = _score(Labelled("f.jpg", "TRHU1700369", ReadKind.CONTAINER), FrameReads("0", None, reads), 0.1)
+    assert (result.top, result.outcome) == ("TRHU1700369", "exact")
