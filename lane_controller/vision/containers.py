@@ -288,6 +288,7 @@ def _column_segment(grey: Image, chars: Sequence[Box], h: float, alphabet: Alpha
 _STACKED_RANK: Final = 1  # a line of a stacked layout ranks with an 11-character line one blob off
 _OWNER_BLOBS: Final = (3, 6)
 _SERIAL_BLOBS: Final = (5, 9)
+_MIN_BEFORE_FRAME: Final = 3  # characters before a frame that ends a line at its check digit
 
 
 def _layout_rank(group: TextGroup) -> int:
@@ -320,6 +321,19 @@ def stacked_lines(lines: Sequence[TextGroup]) -> set[int]:
     return found
 
 
+def _end_at_frame(chars: list[Box], frames: Sequence[Box]) -> list[Box]:
+    """The characters up to the first framed check digit (the frame standing for its digit): the check
+    digit ends a container number, so what follows it on the line (a latch, a groove) is not read with it."""
+    for i, c in enumerate(chars):
+        if i >= _MIN_BEFORE_FRAME and c in frames:
+            return [k for k in chars[:i] if not _inside(k, c)] + [c]
+    return chars
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
 def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
     """The readings to try for these groups: each group whole, and split into owner code and serial
     (letters and digits) where the layout shows the split; a framed check digit is read on its own.
@@ -347,21 +361,28 @@ def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
             continue
         vertical = g.kind is GroupKind.COLUMN
         make = _column_segment if vertical else _line_segment
-        chars = sorted(g.chars, key=lambda c: c[1] if vertical else c[0])
+        chars = _end_at_frame(sorted(g.chars, key=lambda c: c[1] if vertical else c[0]), g.frames)
         tail: tuple[Segment, ...] = ()
+        source = grey
         boxed = framed_digit(grey, chars[-1], h, dark_text=g.dark_text) if len(chars) >= 8 else None
+        if (
+            boxed is None
+            and len(chars) > 3
+            and (chars[-1] in g.frames or is_frame(grey, chars[-1], dark_text=g.dark_text))
+        ):
+            boxed = _frame_digit(grey, chars[-1])
         if boxed is not None:
             tail = (boxed,)
+            # the rest of the line is cut short of the check digit's cell: its frame read as a 1 or an I
+            cell = chars[-1]
+            source = grey[: cell[1]] if vertical else grey[:, : cell[0]]
             chars = chars[:-1]
-        elif len(chars) > 3 and (chars[-1] in g.frames or is_frame(grey, chars[-1], dark_text=g.dark_text)):
-            tail = (_frame_digit(grey, chars[-1]),)
-            chars = chars[:-1]
-        crops.append(Crop((make(grey, chars, h, Alphabet.ANY), *tail), g.box, h, g.kind))
+        crops.append(Crop((make(source, chars, h, Alphabet.ANY), *tail), g.box, h, g.kind))
         cut = _split(chars, vertical=vertical)
         if cut is not None:
             parts = (
-                make(grey, chars[:cut], h, Alphabet.LETTERS),
-                make(grey, chars[cut:], h, Alphabet.DIGITS),
+                make(source, chars[:cut], h, Alphabet.LETTERS),
+                make(source, chars[cut:], h, Alphabet.DIGITS),
             )
             crops.append(Crop((*parts, *tail), g.box, h, g.kind))
     return crops
@@ -713,11 +734,18 @@ def calibrate(assembled: list[Assembled]) -> dict[str, tuple[float, Assembled]]:
 
 
 def _to_reads(assembled: list[Assembled]) -> tuple[Read, ...]:
-    """One read per distinct valid text (its best window), then the windows that gave nothing valid."""
+    """One read per distinct valid text (its best window), best first, then the windows that gave nothing
+    valid."""
     best = calibrate(assembled)
+    support: dict[str, float] = {}
+    for a in assembled:
+        if a.valid:
+            support[a.valid[0][0]] = support.get(a.valid[0][0], 0.0) + a.valid[0][1]
     reads: list[Read] = []
-    # equal calibrated confidences (capped) are ordered by the recogniser's own
-    for text, (conf, a) in sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1].valid[0][1])):
+    # equal calibrated confidences (capped) are ordered by the confidence summed over every reading that
+    # found the text (the whole line, its split parts, the re-typed windows vote), then by the best one's
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -support[kv[0]], -kv[1][1].valid[0][1]))
+    for text, (conf, a) in ranked:
         alternatives = tuple((t, c) for t, c in a.valid[1:4])
         reads.append(Read(ReadKind.CONTAINER, text, conf, a.box, True, a.raw, alternatives))
     seen = set()

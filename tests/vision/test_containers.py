@@ -496,3 +496,49 @@ def test_build_crops_reads_a_stacked_owner_code_and_serial_before_labels_of_like
     owner, serial = line(5, 100, 600), line(6, 104, 650)
     crops = build_crops(image, [*labels, owner, serial])
     assert {c.box for c in crops[:2]} == {owner.box, serial.box}
+
+
+def test_a_line_ends_at_its_framed_check_digit():
+    from lane_controller.vision.containers import _end_at_frame
+
+    chars = [(0, 0, 10, 20), (12, 0, 22, 20), (24, 0, 34, 20), (36, 0, 46, 20)]
+    frame_box, digit, latch = (50, -4, 70, 24), (54, 0, 66, 20), (80, -10, 86, 30)
+    assert _end_at_frame([*chars, frame_box, digit, latch], [frame_box]) == [*chars, frame_box]
+    assert _end_at_frame([*chars, latch], []) == [*chars, latch]
+    # a frame too early in the line is no check digit's
+    assert _end_at_frame([chars[0], frame_box, digit, *chars[1:]], [frame_box])[-1] == chars[-1]
+
+
+def test_build_crops_reads_the_boxed_check_digit_when_a_latch_follows_it():
+    """A door latch right after the boxed check digit chained into the line: the line still ends at the
+    box, whose digit is read on its own, and neither the latch nor the box is read with the serial."""
+    from lane_controller.vision.containers import build_crops
+
+    image = frame(panel=(40, 40, 150))
+    chars = tuple((400 + 40 * i, 300, 430 + 40 * i, 340) for i in range(7))
+    box, digit, latch = (676, 292, 710, 348), (684, 300, 702, 340), (740, 290, 748, 350)
+    group = TextGroup(GroupKind.LINE, (*chars, box, digit, latch), False, (box,))
+    first = build_crops(image, [group])[0]
+    assert len(first.segments) == 2
+    assert first.segments[-1].alphabet is Alphabet.DIGITS and first.segments[-1].one_char
+    # the serial's crop (seven characters padded by 0.3 heights, at 64 pixels high) stops at the box
+    serial = first.segments[0].image
+    width, height = 676 - (400 - 0.3 * 40), 40 + 2 * 0.25 * 40
+    assert serial.shape[1] == pytest.approx(64 * width / height, abs=2)
+
+
+def test_reads_tied_on_calibrated_confidence_are_ordered_by_their_summed_support():
+    """Two corrected readings are both capped; the text two readings found outranks the text one more
+    confident reading found."""
+    from lane_controller.vision.containers import _to_reads
+
+    other = "MSKU3866036"
+    box = (0, 0, 100, 20)
+    assembled = [
+        Assembled("CSQU3O54383", box, 0.6, ((CODE, 0.6),), (1,)),
+        Assembled("CSQU3O5438B", box, 0.6, ((CODE, 0.6),), (1,)),
+        Assembled("MSKU3B66036", box, 0.7, ((other, 0.7),), (1,)),
+    ]
+    reads = _to_reads(assembled)
+    assert [r.text for r in reads[:2]] == [CODE, other]
+    assert reads[0].confidence == reads[1].confidence == pytest.approx(CORRECTED_CAP)
