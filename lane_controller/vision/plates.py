@@ -6,10 +6,10 @@ For one frame (:meth:`PlateReader.read`):
    on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first.
 2. Recognise: each of the best ``max_lines`` rows is cut out straightened, padded and widened to a normal
    glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
-   a crop). A row that reads as a valid plate is read again at other widths (``variants``) and binarised
-   (``binarised_view``). A row whose read is no plate of the grammar's longest length is read again
-   lengthened at both ends (``extend``). A frame that is itself plate-shaped (a plate crop) and gave no
-   valid row is also read whole.
+   a crop). A row that reads as a valid plate is read again at other widths (``variants``), binarised
+   (``binarised_view``) and sharpened (``sharpened_view``). A row whose read is no plate of the grammar's
+   longest length is read again lengthened at both ends (``extend``). A frame that is itself plate-shaped
+   (a plate crop) and gave no valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
@@ -40,6 +40,8 @@ from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_
 
 _PLATE_ASPECT: Final = (1.2, 6.5)  # width / height of a whole plate
 _MAX_ALTERNATIVES: Final = 4
+_SHARPEN_SIGMA: Final = 2.0  # pixels of the blur an unsharp mask subtracts, at the crop's scale
+_SHARPEN_AMOUNT: Final = 0.8
 _COMPLETION_SHARE: Final = 0.3  # of a short read's confidence a lengthened read containing it needs
 
 
@@ -52,6 +54,8 @@ class PlateReaderSettings:
     ``variants``: further widenings (factors of that one) read for every line that gave a valid plate;
     the variants' confidences are averaged per plate, so a plate read the same way by all counts most.
     ``binarised_view``: the line at its first width, at Otsu's threshold, is one more view.
+    ``sharpened_view``: so is the line at its first width with an unsharp mask (a small plate in a whole
+    car photo is soft: a ``D``'s corners or a ``Q``'s tail blur into an ``O``).
     ``extend``: character heights a short or invalid read's line is lengthened by at each end for a second
     read (positional grammars only; 0 disables it).
     ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
@@ -72,6 +76,7 @@ class PlateReaderSettings:
     variants: tuple[float, ...] = (0.8, 1.25)
     cost_penalty: float = 0.85
     binarised_view: bool = True
+    sharpened_view: bool = True
     extend: float = 0.9
     glyph_check: bool = True
     length_cost: int = 2
@@ -163,6 +168,8 @@ class PlateReader:
             crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
             if self.settings.binarised_view:
                 crops.append(_Crop(_binarised(first.image), first.box))
+            if self.settings.sharpened_view:
+                crops.append(_Crop(_sharpened(first.image), first.box))
             read = self._read_crops(crops, blobs)
         return self._check_glyphs(first.image, read)
 
@@ -305,6 +312,13 @@ def _binarised(grey: Image) -> Image:
     middle of a ``W``) stand apart from each other instead of blurring into an ``H``."""
     _t, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return np.asarray(binary, dtype=np.uint8)
+
+
+def _sharpened(grey: Image) -> Image:
+    """``grey`` with an unsharp mask: edges steepened by subtracting a blurred copy."""
+    blurred = cv2.GaussianBlur(grey, (0, 0), _SHARPEN_SIGMA)
+    sharp = cv2.addWeighted(grey, 1.0 + _SHARPEN_AMOUNT, blurred, -_SHARPEN_AMOUNT, 0)
+    return np.asarray(sharp, dtype=np.uint8)
 
 
 def _resize(grey: Image, scale: float) -> Image:
