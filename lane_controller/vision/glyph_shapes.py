@@ -49,6 +49,8 @@ _DIAGONAL: Final = 1.0  # side shift from upper to lower half above this: an N
 _SYMMETRIC: Final = 0.3  # side shift below this: M or W
 _LOWER_HEAVY: Final = 0.35  # lower minus upper inner ink above this: a W
 _NOT_LOWER_HEAVY: Final = 0.15  # ... below this: an M
+_UPPER_HEAVY: Final = 0.2  # upper minus lower inner ink above this, with a side shift below
+_NOT_DIAGONAL: Final = 0.7  # ... this: an M too
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,9 @@ class GlyphShape:
         if self.lower - self.upper >= _LOWER_HEAVY:
             return "W"
         if self.shift < _SYMMETRIC and self.lower - self.upper < _NOT_LOWER_HEAVY:
+            return "M"
+        # a slanted M's V leans to one side; an N's single diagonal never inks its upper half much more
+        if self.shift < _NOT_DIAGONAL and self.upper - self.lower >= _UPPER_HEAVY:
             return "M"
         return None
 

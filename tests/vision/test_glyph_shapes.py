@@ -127,6 +127,8 @@ def test_an_unclear_shape_keeps_the_recognisers_letter():
     assert GlyphShape(upper=0.35, lower=0.45, shift=1.6).letter() == "N"
     assert GlyphShape(upper=0.6, lower=0.4, shift=0.0).letter() == "M"
     assert GlyphShape(upper=0.35, lower=0.85, shift=0.1).letter() == "W"
+    assert GlyphShape(upper=0.62, lower=0.4, shift=0.45).letter() == "M"  # a slanted M
+    assert GlyphShape(upper=0.55, lower=0.42, shift=0.56).letter() is None  # a blurred N, or an M?
 
 
 def test_taiwan_dash_positions_anchor_a_real_reader_line():
