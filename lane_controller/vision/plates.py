@@ -32,7 +32,7 @@ from typing import Final
 import cv2
 import numpy as np
 
-from lane_controller.vision.engine import Image, OcrEngine
+from lane_controller.vision.engine import Image, OcrEngine, TextRead
 from lane_controller.vision.glyph_shapes import check_letters
 from lane_controller.vision.plate_grammar import PLATE_ALLOWLIST, TAIWAN, PlateGrammar, plate_readings
 from lane_controller.vision.plate_locate import TextLine, find_text_lines, line_crop, trim_uniform_border
@@ -163,14 +163,15 @@ class PlateReader:
             max(1.0, self.settings.glyph_aspect * line.char_height / max(line.char_width, 1.0)),
         )
         first = self._crop(grey, line, base)
-        read = self._read_crops([first], blobs)
+        first_text = self.engine.recognize(first.image, allowlist=PLATE_ALLOWLIST)[0]
+        read = self._read_crops([first], blobs, known=(first_text,))
         if read.valid and self.settings.variants:
             crops = [first, *(self._crop(grey, line, base * f) for f in self.settings.variants)]
             if self.settings.binarised_view:
                 crops.append(_Crop(_binarised(first.image), first.box))
             if self.settings.sharpened_view:
                 crops.append(_Crop(_sharpened(first.image), first.box))
-            read = self._read_crops(crops, blobs)
+            read = self._read_crops(crops, blobs, known=(first_text,))
         return self._check_glyphs(first.image, read)
 
     def _check_glyphs(self, line_image: Image, read: Read) -> Read:
@@ -223,17 +224,18 @@ class PlateReader:
         support = _support(scores, consensus)
         return (consensus, support) if support > _support(scores, best) else None
 
-    def _read_crops(self, crops: list[_Crop], blobs: int | None = None) -> Read:
+    def _read_crops(
+        self, crops: list[_Crop], blobs: int | None = None, known: tuple[TextRead, ...] = ()
+    ) -> Read:
         """One read from views of the same text: each plate scores the mean over the views of the
         recogniser's confidence lowered per unit of correction cost; the best plate wins. With ``blobs``
         (the localiser's character count), a plate of another length costs ``length_cost`` more: the
         recogniser merges a plain-bar ``1`` with the dash into a ``T`` or reads it as ``L``, the blob count
-        does not."""
+        does not. ``known``: what the recogniser already read in the first crops."""
         scores: dict[str, float] = {}
-        raws = []
-        for crop in crops:
-            text_read = self.engine.recognize(crop.image, allowlist=PLATE_ALLOWLIST)[0]
-            raws.append(text_read)
+        raws = list(known)
+        raws += [self.engine.recognize(c.image, allowlist=PLATE_ALLOWLIST)[0] for c in crops[len(known) :]]
+        for text_read in raws:
             readings = plate_readings(self.grammar, text_read.text)
             if blobs is not None:
                 readings = sorted(
