@@ -8,7 +8,10 @@ at full resolution (batched by width, on one torch thread):
 - a column of upright characters (door posts) is cut character by character and the characters are
   pasted side by side into one horizontal line;
 - a turned line is read rotated both ways;
-- a check digit in a painted box is cut out of its box (:func:`framed_digit`) and read digits-only.
+- a check digit in a painted box is cut out of its box (:func:`framed_digit`) and read digits-only, the
+  line before it ending at the box;
+- the best upright crops are read once more widened (:func:`widened`): a condensed stencil font at its own
+  width loses characters.
 
 Every alphabet is decoded from the same posteriors (:func:`ctc_decode`): a segment with its own alphabet,
 an 11-character window re-read by position (letters, then digits: :func:`typed_windows`), a short line as
@@ -388,6 +391,18 @@ def build_crops(image: Image, groups: list[TextGroup]) -> list[Crop]:
     return crops
 
 
+def widened(crop: Crop, factor: float) -> Crop:
+    """``crop`` with every segment ``factor`` times as wide: one more view of the same text."""
+    segments = tuple(Segment(_stretch(s.image, factor), s.alphabet, s.one_char) for s in crop.segments)
+    return Crop(segments, crop.box, crop.char_height, crop.kind)
+
+
+def _stretch(image: Image, factor: float) -> Image:
+    h, w = image.shape[:2]
+    width = max(1, min(_MAX_LINE_WIDTH, round(w * factor)))
+    return np.asarray(cv2.resize(image, (width, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
+
+
 def _canvas(images: list[Image]) -> tuple[Image, list[Box]]:
     """Images stacked in one (one recogniser call), and each one's box in it."""
     width = max(i.shape[1] for i in images)
@@ -570,6 +585,8 @@ class ContainerReader:
     (0 disables it). ``recogniser_threads`` is torch's intra-op thread count while this reader runs the
     network (0: the engine's): on the 2-core gate PC, shared with the plate reader, two threads spin against
     the other work (a batch of four 64x100 crops: 46 ms on one thread, 3.8 s on two under load).
+    The first ``widened_crops`` upright crops are also read ``widths`` times as wide: at its own width the
+    recogniser drops or merges characters of a condensed stencil font (``XINU`` read ``XI0``).
     """
 
     kind: ReadKind = ReadKind.CONTAINER
@@ -583,8 +600,12 @@ class ContainerReader:
         max_crops: int = 14,
         detector_fallback_px: int = 0,
         recogniser_threads: int = 1,
+        widths: tuple[float, ...] = (1.3,),
+        widened_crops: int = 6,
     ) -> None:
         self.engine = engine
+        self.widths = widths
+        self.widened_crops = widened_crops
         self.roi = roi
         self.work_width = work_width
         self.max_crops = max_crops
@@ -597,6 +618,13 @@ class ContainerReader:
         sha = image_sha256(image)
         groups = localise(image, roi=self.roi, work_width=self.work_width)
         crops = build_crops(image, groups)[: self.max_crops]
+        if self.widths:
+            crops += [
+                widened(c, f)
+                for f in self.widths
+                for c in crops[: self.widened_crops]
+                if c.kind is not GroupKind.ROTATED
+            ]
         assembled = self._recognise(crops)
         if not any(a.valid for a in assembled) and self.detector_fallback_px:
             assembled += self._fallback(image)

@@ -464,6 +464,8 @@ MARSA_FILES = {
     "1-125722001-OCR-LB-C02.jpg": "vertical",
     "1-145327001-OCR-AH-A01.jpg": "horizontal",
     "1-145327001-OCR-RF-D01.jpg": "stacked",
+    "1-125722001-OCR-RF-D01.jpg": "vertical, its N dropped unless the column is also read wider",
+    "1-145327001-OCR-LB-C02.jpg": "stacked, a latch after the boxed check digit",
 }
 
 
@@ -542,3 +544,46 @@ def test_reads_tied_on_calibrated_confidence_are_ordered_by_their_summed_support
     reads = _to_reads(assembled)
     assert [r.text for r in reads[:2]] == [CODE, other]
     assert reads[0].confidence == reads[1].confidence == pytest.approx(CORRECTED_CAP)
+
+
+def test_widened_crop_keeps_each_segments_height_alphabet_and_role():
+    from lane_controller.vision.containers import Crop, Segment, widened
+
+    crop = Crop(
+        (
+            Segment(np.zeros((64, 200), np.uint8), Alphabet.ANY),
+            Segment(np.zeros((64, 40), np.uint8), Alphabet.DIGITS, True),
+        ),
+        (0, 0, 10, 10),
+        20.0,
+        GroupKind.LINE,
+    )
+    wide = widened(crop, 1.3)
+    assert [s.image.shape for s in wide.segments] == [(64, 260), (64, 52)]
+    assert [(s.alphabet, s.one_char) for s in wide.segments] == [
+        (Alphabet.ANY, False),
+        (Alphabet.DIGITS, True),
+    ]
+    assert (wide.box, wide.char_height, wide.kind) == (crop.box, crop.char_height, crop.kind)
+
+
+def test_the_reader_also_reads_its_first_crops_widened(reader, monkeypatch):
+    """The recogniser drops or merges characters of a condensed font at its own width: the best crops are
+    read once more 1.3 times as wide, and both readings go to the assembly."""
+    from lane_controller.vision.containers import ContainerReader, build_crops
+
+    image = boxed_code("line")
+    plain = build_crops(image, localise(image))[: reader.max_crops]
+    seen: list[int] = []
+    original = ContainerReader._recognise
+
+    def spy(self, crops):
+        seen.extend(c.segments[0].image.shape[1] for c in crops)
+        return original(self, crops)
+
+    monkeypatch.setattr(ContainerReader, "_recognise", spy)
+    reader.read(image)
+    upright = [c for c in plain[: reader.widened_crops] if c.kind is not GroupKind.ROTATED]
+    assert upright, "the frame must give upright crops for this test to mean anything"
+    assert seen[: len(plain)] == [c.segments[0].image.shape[1] for c in plain]
+    assert seen[len(plain) :] == [round(c.segments[0].image.shape[1] * 1.3) for c in upright]
