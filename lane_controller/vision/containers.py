@@ -761,18 +761,37 @@ def calibrate(assembled: list[Assembled]) -> dict[str, tuple[float, Assembled]]:
     return best
 
 
+def _character_support(assembled: list[Assembled]) -> dict[str, float]:
+    """Each valid text's support: the confidence of every valid reading in the frame (the whole line, its
+    split parts, the re-typed windows, the widened views), weighted by the share of the eleven positions
+    at which that reading agrees with the text. Two readings of the same place that differ in a digit or
+    two are told apart by which one the other readings agree with more."""
+    readings = [(a.valid[0][0], a.valid[0][1]) for a in assembled if a.valid]
+    return {
+        text: sum(
+            conf * sum(x == y for x, y in zip(text, other, strict=True)) / len(text)
+            for other, conf in readings
+        )
+        for text in {t for t, _c in readings}
+    }
+
+
+def _cost(a: Assembled) -> int:
+    return a.costs[0] if a.costs else 0
+
+
 def _to_reads(assembled: list[Assembled]) -> tuple[Read, ...]:
     """One read per distinct valid text (its best window), best first, then the windows that gave nothing
     valid."""
     best = calibrate(assembled)
-    support: dict[str, float] = {}
-    for a in assembled:
-        if a.valid:
-            support[a.valid[0][0]] = support.get(a.valid[0][0], 0.0) + a.valid[0][1]
+    support = _character_support(assembled)
     reads: list[Read] = []
-    # equal calibrated confidences (capped) are ordered by the confidence summed over every reading that
-    # found the text (the whole line, its split parts, the re-typed windows vote), then by the best one's
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -support[kv[0]], -kv[1][1].valid[0][1]))
+    # equal calibrated confidences (capped) are ordered by the fewest corrections, then by their character
+    # support, then by the best reading's own confidence
+    ranked = sorted(
+        best.items(),
+        key=lambda kv: (-kv[1][0], _cost(kv[1][1]), -support[kv[0]], -kv[1][1].valid[0][1]),
+    )
     for text, (conf, a) in ranked:
         alternatives = tuple((t, c) for t, c in a.valid[1:4])
         reads.append(Read(ReadKind.CONTAINER, text, conf, a.box, True, a.raw, alternatives))

@@ -587,3 +587,22 @@ def test_the_reader_also_reads_its_first_crops_widened(reader, monkeypatch):
     assert upright, "the frame must give upright crops for this test to mean anything"
     assert seen[: len(plain)] == [c.segments[0].image.shape[1] for c in plain]
     assert seen[len(plain) :] == [round(c.segments[0].image.shape[1] * 1.3) for c in upright]
+
+
+def test_tied_reads_rank_by_fewest_corrections_then_by_what_the_other_readings_agree_with():
+    """A door code whose check digit was misread: every reading of the place is corrected and capped.
+    The reading needing the fewest corrections leads; between equally corrected ones, the one the other
+    readings agree with character by character (5037029 shares the 0 and the 2 with 5837021, 5037219
+    does not)."""
+    from lane_controller.vision.containers import _to_reads
+
+    box = (0, 0, 100, 20)
+
+    def reading(text: str, conf: float, cost: int) -> Assembled:
+        return Assembled(text, box, conf, ((text, conf),), (cost,), True)
+
+    tied = [reading("TEMU5037219", 0.67, 2), reading("TEMU5837021", 0.56, 3), reading("TEMU5037029", 0.67, 2)]
+    assert [r.text for r in _to_reads(tied)] == ["TEMU5037029", "TEMU5037219", "TEMU5837021"]
+    # fewer corrections outrank more support
+    many = [reading("TEMU5837021", 0.6, 3)] * 3 + [reading("TEMU5037029", 0.5, 1)]
+    assert _to_reads(many)[0].text == "TEMU5037029"
