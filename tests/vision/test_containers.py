@@ -466,6 +466,8 @@ MARSA_FILES = {
     "1-145327001-OCR-RF-D01.jpg": "stacked",
     "1-125722001-OCR-RF-D01.jpg": "vertical, its N dropped unless the column is also read wider",
     "1-145327001-OCR-LB-C02.jpg": "stacked, a latch after the boxed check digit",
+    "1-152733001-OCR-AH-A01.jpg": "vertical, its check digit misread: corrected readings ranked by agreement",
+    "1-124126001-OCR-AS-B01.jpg": "horizontal, two corrections of one line tied: ranked by agreement",
 }
 
 
