@@ -16,8 +16,9 @@ at full resolution (batched by width, on one torch thread):
 Every alphabet is decoded from the same posteriors (:func:`ctc_decode`): a segment with its own alphabet,
 an 11-character window re-read by position (letters, then digits: :func:`typed_windows`), a short line as
 an owner code or a serial (:func:`typed_part`). The texts go through
-:mod:`~lane_controller.vision.container_assembly` (11-character windows, stacked owner/serial pairs, the
-domain's ``candidates()`` corrections), and :func:`calibrate` sets each valid number's confidence against
+:mod:`~lane_controller.vision.container_assembly` (11-character windows, stacked owner/serial pairs, a code
+read without its check digit completed from the serial read elsewhere, the domain's ``candidates()``
+corrections), and :func:`calibrate` sets each valid number's confidence against
 :data:`AUTO_ACCEPT`: only a number read as it is, with no correction and no contradicting reading of the
 same place, can reach it. The CRAFT detector on a small copy of the frame is a fallback, used only when
 nothing valid came out of the localised groups.
@@ -36,7 +37,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from lane_controller.vision.container_assembly import Assembled, Piece, assemble, stacked_pairs
+from lane_controller.vision.container_assembly import (
+    Assembled,
+    Piece,
+    assemble,
+    completed_check_digits,
+    stacked_pairs,
+)
 from lane_controller.vision.engine import Image, OcrEngine
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
 from lane_controller.vision.text_lines import GroupKind, TextGroup, localise
@@ -659,7 +666,7 @@ class ContainerReader:
             if c.kind is GroupKind.LINE and len(c.segments) == 1
             for t, n in short.get(starts[i], [])
         ]
-        return assemble([*pieces, *extra, *stacked_pairs(line_pieces)])
+        return assemble([*pieces, *extra, *stacked_pairs(line_pieces), *completed_check_digits(pieces)])
 
     def _read_segments(
         self, segments: list[Segment]

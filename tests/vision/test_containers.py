@@ -468,6 +468,7 @@ MARSA_FILES = {
     "1-145327001-OCR-LB-C02.jpg": "stacked, a latch after the boxed check digit",
     "1-152733001-OCR-AH-A01.jpg": "vertical, its check digit misread: corrected readings ranked by agreement",
     "1-124126001-OCR-AS-B01.jpg": "horizontal, two corrections of one line tied: ranked by agreement",
+    "1-142900001-OCR-AS-B01.jpg": "roof code without check digit, completed by the door's serial line",
 }
 
 
@@ -608,3 +609,24 @@ def test_tied_reads_rank_by_fewest_corrections_then_by_what_the_other_readings_a
     # fewer corrections outrank more support
     many = [reading("TEMU5837021", 0.6, 3)] * 3 + [reading("TEMU5037029", 0.5, 1)]
     assert _to_reads(many)[0].text == "TEMU5037029"
+
+
+def test_a_number_read_without_its_check_digit_is_completed_from_the_serial_read_elsewhere():
+    """The roof shows CXDU 160407 (its check digit cut off, the C read G); the door shows 160407 and
+    the boxed 4. Joined, and corrected, they make CXDU1604074, below auto-accept: read in two places."""
+    from lane_controller.vision.container_assembly import completed_check_digits
+
+    roof = Piece("GXDU 160407", 0.8, (480, 240, 880, 280), 28.0)
+    door = Piece("1604074", 0.9, (1140, 660, 1430, 720), 56.0)
+    label = Piece("22G1", 0.9, (1140, 730, 1260, 780), 56.0)
+    [joined] = completed_check_digits([roof, door, label])
+    assert joined.text == "GXDU1604074"
+    assert joined.box == (480, 240, 1430, 720)
+    assert joined.corrections == 1 and joined.confidence == pytest.approx(0.8)
+    best = calibrate(assemble([joined]))
+    assert "CXDU1604074" in best
+    assert best["CXDU1604074"][0] < AUTO_ACCEPT
+    # no serial elsewhere, a serial with nothing after it, or a head that is not code and serial: nothing
+    assert completed_check_digits([roof, label]) == []
+    assert completed_check_digits([roof, Piece("X160407", 0.9, (0, 0, 1, 1))]) == []
+    assert completed_check_digits([Piece("GXDU16040A", 0.8, (0, 0, 1, 1)), door]) == []
