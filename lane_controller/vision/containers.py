@@ -749,7 +749,7 @@ def calibrate(assembled: list[Assembled]) -> dict[str, tuple[float, Assembled]]:
         if not a.valid:
             continue
         text, conf = a.valid[0]
-        cost = a.costs[0] if a.costs else 0
+        cost = _cost(a)
         if cost:
             conf = min(conf, CORRECTED_CAP)
         rivals = [

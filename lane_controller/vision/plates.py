@@ -140,7 +140,7 @@ class PlateReader:
         lo, hi = self.grammar.lengths
         read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
         extend = self.settings.extend * line.char_height
-        full = read.valid and len(read.text) >= self.grammar.lengths[1]
+        full = read.valid and len(read.text) >= hi
         if not extend or full or not self.grammar.positional:
             return read
         longer = self._read_views(grey, replace(line, length=line.length + 2 * extend), None)
