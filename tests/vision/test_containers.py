@@ -361,20 +361,10 @@ def test_build_crops_reads_a_stacked_serial_line_before_short_labels():
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from lane_controller.vision.engine import OcrEngine, OcrUnavailable
-
-    try:
-        return OcrEngine.shared()
-    except OcrUnavailable as exc:  # pragma: no cover - depends on the installation
-        pytest.skip(f"OCR engine unavailable: {exc}")
-
-
-@pytest.fixture(scope="module")
-def reader(engine):
+def reader(ocr_engine):
     from lane_controller.vision.containers import ContainerReader
 
-    return ContainerReader(engine)
+    return ContainerReader(ocr_engine)
 
 
 def best_valid(reads):
