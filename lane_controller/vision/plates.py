@@ -211,18 +211,22 @@ class PlateReader:
 
     def _consensus(self, scores: dict[str, float], best: str) -> tuple[str, float] | None:
         """The plate of ``best``'s length taking at each position the character with the most vote, with
-        its :func:`_support`, when it is a valid plate other than ``best`` with more support than
-        ``best``: views that each misread a different character outvote the one that misread two."""
-        same = [(p, s) for p, s in scores.items() if len(p) == len(best)]
+        its support (the vote behind its weakest character), when it is a valid plate other than ``best``
+        with more support than ``best``: views that each misread a different character outvote the one
+        that misread two."""
         votes: list[dict[str, float]] = [{} for _ in best]
-        for plate, score in same:
-            for i, char in enumerate(plate):
-                votes[i][char] = votes[i].get(char, 0.0) + score
+        for plate, score in scores.items():
+            if len(plate) == len(best):
+                for i, char in enumerate(plate):
+                    votes[i][char] = votes[i].get(char, 0.0) + score
         consensus = "".join(max(v.items(), key=lambda item: (item[1], item[0]))[0] for v in votes)
         if consensus == best or (consensus, 0) not in self.grammar.exact(consensus):
             return None
-        support = _support(scores, consensus)
-        return (consensus, support) if support > _support(scores, best) else None
+
+        def support(plate: str) -> float:
+            return min(votes[i][c] for i, c in enumerate(plate))
+
+        return (consensus, support(consensus)) if support(consensus) > support(best) else None
 
     def _read_crops(
         self, crops: list[_Crop], blobs: int | None = None, known: tuple[TextRead, ...] = ()
@@ -270,13 +274,6 @@ class PlateReader:
             raw=" | ".join(r.text for r in raws),
             alternatives=tuple((t, round(c, 4)) for t, c in others[:_MAX_ALTERNATIVES]),
         )
-
-
-def _support(scores: dict[str, float], plate: str) -> float:
-    """The vote behind ``plate``'s weakest character: at each position, the scores of every plate of its
-    length that has the same character there, summed; the least of those sums."""
-    same = [(p, s) for p, s in scores.items() if len(p) == len(plate)]
-    return min(sum(s for p, s in same if p[i] == c) for i, c in enumerate(plate))
 
 
 def _class_changes(plate: str) -> frozenset[int]:
