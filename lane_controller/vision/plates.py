@@ -3,7 +3,8 @@
 For one frame (:meth:`PlateReader.read`):
 
 1. Localise: rows of character-like blobs (:func:`~lane_controller.vision.plate_locate.find_text_lines`)
-   on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first.
+   on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first;
+   a row whose glyphs lean once it is level is set upright (``deslant``).
 2. Recognise: each of the best ``max_lines`` rows is cut out straightened, padded and widened to a normal
    glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
    a crop). A row that reads as a valid plate is read again at other widths (``variants``), binarised
@@ -35,7 +36,13 @@ import numpy as np
 from lane_controller.vision.engine import Image, OcrEngine, TextRead
 from lane_controller.vision.glyph_shapes import check_letters
 from lane_controller.vision.plate_grammar import PLATE_ALLOWLIST, TAIWAN, PlateGrammar, plate_readings
-from lane_controller.vision.plate_locate import TextLine, find_text_lines, line_crop, trim_uniform_border
+from lane_controller.vision.plate_locate import (
+    TextLine,
+    find_text_lines,
+    line_crop,
+    trim_uniform_border,
+    with_slant,
+)
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
 
 _PLATE_ASPECT: Final = (1.2, 6.5)  # width / height of a whole plate
@@ -63,6 +70,9 @@ class PlateReaderSettings:
     ``character_vote``: views that disagree on different characters are also combined position by position
     (:meth:`PlateReader._consensus`; positional grammars only: under a permissive one the views' texts
     need not be the same plate).
+    ``deslant``: a line whose glyphs lean by at least this shear once it is level (a plate seen from the
+    side, an italic font) is cut out with them set upright (:func:`~lane_controller.vision.plate_locate.
+    with_slant`; horizontal pixels per vertical pixel; 0 disables it).
     ``glyph_check``: an ``H``, ``M``, ``N`` or ``W`` in a valid read is checked against its glyph's shape
     (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them.
     """
@@ -78,6 +88,7 @@ class PlateReaderSettings:
     binarised_view: bool = True
     sharpened_view: bool = True
     extend: float = 0.9
+    deslant: float = 0.18
     glyph_check: bool = True
     length_cost: int = 2
     character_vote: bool = True
@@ -129,7 +140,12 @@ class PlateReader:
         lines = find_text_lines(
             small, min_char_h=self.settings.min_char_px * min(1.0, scale * 2), max_char_h=0.9 * small.shape[0]
         )
-        return [_rescale(line, 1.0 / scale) for line in lines[: self.settings.max_lines]]
+        lines = [_rescale(line, 1.0 / scale) for line in lines[: self.settings.max_lines]]
+        if not self.settings.deslant:
+            return lines
+        return [
+            with_slant(grey, line, pad=self.settings.pad, min_slant=self.settings.deslant) for line in lines
+        ]
 
     def _read_line(self, grey: Image, line: TextLine) -> Read:
         """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
@@ -337,4 +353,5 @@ def _rescale(line: TextLine, factor: float) -> TextLine:
         line.chars,
         (line.centre[0] * factor, line.centre[1] * factor),
         line.length * factor,
+        line.slant,
     )

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from lane_controller.vision.plate_grammar import BRAZIL, PERMISSIVE, TAIWAN, plate_readings
-from lane_controller.vision.plate_locate import find_text_lines, trim_uniform_border
+from lane_controller.vision.plate_locate import find_text_lines, line_crop, trim_uniform_border, with_slant
 from lane_controller.vision.reads import ReadKind, image_sha256
+
+from .test_glyph_shapes import H_PX, render_line
 
 
 def render_plate(text, *, scale=2.2, thickness=5):
@@ -102,6 +104,60 @@ def test_text_line_found_around_the_plate_characters_with_its_tilt():
     assert best.chars == 7
     assert inside(best.box, where, slack=30)
     assert best.angle == pytest.approx(-4.0, abs=1.0)
+
+
+def _framed(grey, *, tilt=0.0, rows=40):
+    """``grey`` on a larger plate-coloured canvas, its columns shifted down by ``tilt`` pixels per pixel:
+    a plate seen from the side, its baseline tilted and its verticals still vertical."""
+    canvas = cv2.copyMakeBorder(grey, rows, rows, 40, 40, cv2.BORDER_CONSTANT, value=235)
+    h, w = canvas.shape
+    m = np.float32([[1, 0, 0], [tilt, 1, -tilt * w / 2]])
+    return cv2.warpAffine(canvas, m, (w, h), borderValue=235)
+
+
+def _first_stroke(crop):
+    """The longest column of ink among the first glyph's leftmost 20 columns: its left stroke's height
+    where that stands upright."""
+    ink = crop < 128
+    first = int(np.flatnonzero(ink.any(axis=0))[0])
+    return max(int(ink[:, c].sum()) for c in range(first, first + 20))
+
+
+@pytest.mark.parametrize("shear", [0.3, -0.25, 0.2])
+def test_the_slant_of_an_italic_line_is_measured_and_an_upright_line_is_left_alone(shear):
+    upright = _framed(render_line("MHW-1010"))
+    line = find_text_lines(upright, min_char_h=8, max_char_h=200)[0]
+    assert with_slant(upright, line, pad=0.3, min_slant=0.1) is line
+
+    italic = _framed(render_line("MHW-1010", shear=shear))
+    line = find_text_lines(italic, min_char_h=8, max_char_h=200)[0]
+    assert line.chars == 7
+    assert with_slant(italic, line, pad=0.3, min_slant=0.1).slant == pytest.approx(shear, abs=0.05)
+    assert with_slant(italic, line, pad=0.3, min_slant=abs(shear) + 0.1) is line  # under the threshold
+
+
+@pytest.mark.parametrize("tilt", [0.25, -0.25])
+def test_a_plate_seen_from_the_side_is_cut_out_with_its_glyphs_upright_and_whole(tilt):
+    """Levelling the tilted baseline leans the glyphs, and the first one's foot is clipped at the line's
+    end; set upright, its left stroke stands whole again."""
+    grey = _framed(render_line("MHW-1010"), tilt=tilt, rows=120)
+    line = find_text_lines(grey, min_char_h=8, max_char_h=300)[0]
+    assert abs(line.angle) == pytest.approx(14.0, abs=1.0)
+    slanted = with_slant(grey, line, pad=0.3, min_slant=0.1)
+    assert slanted.slant == pytest.approx(-tilt, abs=0.05)
+    levelled, _box = line_crop(grey, line, pad=0.3)
+    upright, _box = line_crop(grey, slanted, pad=0.3)
+    assert _first_stroke(levelled) < 0.85 * H_PX
+    assert _first_stroke(upright) >= 0.95 * H_PX
+
+
+@pytest.mark.parametrize(("deslant", "expected"), [(0.18, 0.3), (0.0, 0.0)])
+def test_the_reader_cuts_italic_lines_upright_unless_told_not_to(deslant, expected):
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    reader = PlateReader(_FixedEngine(""), settings=PlateReaderSettings(deslant=deslant))
+    lines = reader._lines(_framed(render_line("MHW-1010", shear=0.3)))
+    assert lines[0].slant == pytest.approx(expected, abs=0.05)
 
 
 # --- the reader with the real recogniser -----------------------------------------------------------------

@@ -20,6 +20,7 @@ TAIWAN_FILES = (
     "tw_086.jpg",  # MRW7318: the W read H
     "tw_161.jpg",  # NGU7601: the last 1 read L, the blob count keeps the seventh character
     "tw_173.jpg",  # NNE2359: the 59 touching a sticker, completed by the lengthened read
+    "tw_032.jpg",  # BEB7716: seen from the side, the first B clipped unless the line is set upright
 )
 BRAZIL_FILES = (
     "AYO9034.jpg",
