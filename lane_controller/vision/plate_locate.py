@@ -4,8 +4,9 @@ A plate's characters are blobs of one colour on a plate of another, of about the
 by side on one (possibly tilted) line. :func:`find_text_lines` binarises a grey image in both polarities,
 keeps connected components shaped like characters, links neighbours of similar height and baseline and
 returns each chain of at least ``min_chars`` blobs as a :class:`TextLine` with its tilt. :func:`with_slant`
-measures how far its glyphs lean once the line is level, and :func:`line_crop` cuts it out straightened,
-set upright and padded, ready for the recogniser. No detector network is involved: a
+measures how far its glyphs lean once the line is level, :func:`without_small_print` drops the small
+print of a plate and its frame, and :func:`line_crop` cuts a line out straightened, set upright and padded,
+ready for the recogniser. No detector network is involved: a
 1280-pixel frame costs a few tens of milliseconds.
 """
 
@@ -188,6 +189,25 @@ def _overlap(a: Box, b: Box) -> float:
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return ix * iy / smaller if smaller > 0 else 0.0
+
+
+def without_small_print(lines: list[TextLine], *, ratio: float) -> list[TextLine]:
+    """``lines`` less those whose characters are under ``ratio`` times as tall as those of a line they lie
+    on, above or below (within one of its character heights, overlapping it for at least half their own
+    width): a plate's small print (a state's or a city's name, a dealer's name or phone number on its
+    frame), which the grammar may take for a plate and which the recogniser reads more confidently than
+    the worn plate itself."""
+    return [line for line in lines if not any(_small_print(line, other, ratio) for other in lines)]
+
+
+def _small_print(small: TextLine, big: TextLine, ratio: float) -> bool:
+    if small.char_height >= ratio * big.char_height:
+        return False
+    sx0, sy0, sx1, sy1 = small.box
+    bx0, by0, bx1, by1 = big.box
+    overlap = min(sx1, bx1) - max(sx0, bx0)
+    reach = big.char_height
+    return overlap > 0.5 * (sx1 - sx0) and sy0 < by1 + reach and sy1 > by0 - reach
 
 
 def line_crop(grey: Image, line: TextLine, *, pad: float = 0.2, stretch: float = 1.0) -> tuple[Image, Box]:

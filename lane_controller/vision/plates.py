@@ -4,7 +4,8 @@ For one frame (:meth:`PlateReader.read`):
 
 1. Localise: rows of character-like blobs (:func:`~lane_controller.vision.plate_locate.find_text_lines`)
    on a grey copy no larger than ``work_size`` pixels, the flat border of a letterboxed crop trimmed first;
-   a row whose glyphs lean once it is level is set upright (``deslant``).
+   a plate's small print beside its characters is dropped (``small_print``) and a row whose glyphs lean
+   once it is level is set upright (``deslant``).
 2. Recognise: each of the best ``max_lines`` rows is cut out straightened, padded and widened to a normal
    glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
    a crop). A row that reads as a valid plate is read again at other widths (``variants``), binarised
@@ -42,6 +43,7 @@ from lane_controller.vision.plate_locate import (
     line_crop,
     trim_uniform_border,
     with_slant,
+    without_small_print,
 )
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
 
@@ -70,6 +72,9 @@ class PlateReaderSettings:
     ``character_vote``: views that disagree on different characters are also combined position by position
     (:meth:`PlateReader._consensus`; positional grammars only: under a permissive one the views' texts
     need not be the same plate).
+    ``small_print``: a line whose characters are under this share as tall as those of a line it lies on,
+    above or below is a plate's small print (a state's name, a dealer's phone number on the plate's frame)
+    and is not read (:func:`~lane_controller.vision.plate_locate.without_small_print`; 0 reads it).
     ``deslant``: a line whose glyphs lean by at least this shear once it is level (a plate seen from the
     side, an italic font) is cut out with them set upright (:func:`~lane_controller.vision.plate_locate.
     with_slant`; horizontal pixels per vertical pixel; 0 disables it).
@@ -88,6 +93,7 @@ class PlateReaderSettings:
     binarised_view: bool = True
     sharpened_view: bool = True
     extend: float = 0.9
+    small_print: float = 0.5
     deslant: float = 0.18
     glyph_check: bool = True
     length_cost: int = 2
@@ -141,6 +147,8 @@ class PlateReader:
             small, min_char_h=self.settings.min_char_px * min(1.0, scale * 2), max_char_h=0.9 * small.shape[0]
         )
         lines = [_rescale(line, 1.0 / scale) for line in lines[: self.settings.max_lines]]
+        if self.settings.small_print:
+            lines = without_small_print(lines, ratio=self.settings.small_print)
         if not self.settings.deslant:
             return lines
         return [

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from lane_controller.vision.plate_grammar import BRAZIL, PERMISSIVE, TAIWAN, plate_readings
-from lane_controller.vision.plate_locate import find_text_lines, line_crop, trim_uniform_border, with_slant
+from lane_controller.vision.plate_locate import (
+    TextLine,
+    find_text_lines,
+    line_crop,
+    trim_uniform_border,
+    with_slant,
+    without_small_print,
+)
 from lane_controller.vision.reads import ReadKind, image_sha256
 
 from .test_glyph_shapes import H_PX, render_line
@@ -158,6 +165,49 @@ def test_the_reader_cuts_italic_lines_upright_unless_told_not_to(deslant, expect
     reader = PlateReader(_FixedEngine(""), settings=PlateReaderSettings(deslant=deslant))
     lines = reader._lines(_framed(render_line("MHW-1010", shear=0.3)))
     assert lines[0].slant == pytest.approx(expected, abs=0.05)
+
+
+def _line_at(box, height):
+    x0, y0, x1, y1 = box
+    return TextLine(box, 0.0, height, 0.6 * height, 7, ((x0 + x1) / 2, (y0 + y1) / 2), x1 - x0)
+
+
+def test_a_plates_small_print_is_dropped_and_other_lines_are_kept():
+    plate = _line_at((100, 100, 500, 200), 100)
+    frame_phone = _line_at((250, 215, 450, 245), 30)  # on the frame below the characters
+    state = _line_at((200, 60, 400, 90), 30)  # above them
+    far = _line_at((250, 500, 450, 530), 30)  # a sticker elsewhere in the frame
+    beside = _line_at((600, 120, 800, 150), 30)  # level with the plate but not over or under it
+    second_row = _line_at((120, 220, 480, 290), 70)  # a two-row plate's second row
+    lines = [plate, frame_phone, state, far, beside, second_row]
+    assert without_small_print(lines, ratio=0.5) == [plate, far, beside, second_row]
+    assert without_small_print(lines, ratio=0.0) == lines
+
+
+class _SmallPrintEngine:
+    """A recogniser double: short crops (small print) read as a plate with more confidence than the
+    plate's own characters."""
+
+    def recognize(self, image, boxes=None, *, allowlist=None):
+        from lane_controller.vision.engine import TextRead
+
+        h, w = image.shape[:2]
+        return [
+            TextRead("ABC-5678", 0.99, (0, 0, w, h)) if h < 80 else TextRead("KLA-1234", 0.4, (0, 0, w, h))
+        ]
+
+
+@pytest.mark.parametrize(("small_print", "expected"), [(0.5, "KLA1234"), (0.0, "ABC5678")])
+def test_the_plate_wins_over_its_frames_small_print(small_print, expected):
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    plate = render_line("MHW-1010")
+    phone = cv2.resize(render_line("1010-1010"), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    canvas = np.full((plate.shape[0] + phone.shape[0] + 80, plate.shape[1] + 80), 235, np.uint8)
+    canvas[40 : 40 + plate.shape[0], 40 : 40 + plate.shape[1]] = plate
+    canvas[40 + plate.shape[0] : 40 + plate.shape[0] + phone.shape[0], 120 : 120 + phone.shape[1]] = phone
+    settings = PlateReaderSettings(small_print=small_print, glyph_check=False)
+    assert top(PlateReader(_SmallPrintEngine(), settings=settings).read(canvas)).text == expected
 
 
 # --- the reader with the real recogniser -----------------------------------------------------------------
