@@ -2,7 +2,8 @@
 
 A plate's characters are blobs of one colour on a plate of another, of about the same height, standing side
 by side on one (possibly tilted) line. :func:`find_text_lines` binarises a grey image in both polarities,
-keeps connected components shaped like characters, links neighbours of similar height and baseline and
+once more with thin ink opened away (characters touching the plate's border), keeps connected components
+shaped like characters, links neighbours of similar height and baseline and
 returns each chain of at least ``min_chars`` blobs as a :class:`TextLine` with its tilt. :func:`with_slant`
 measures how far its glyphs lean once the line is level, :func:`without_small_print` drops the small
 print of a plate and its frame, and :func:`line_crop` cuts a line out straightened, set upright and padded,
@@ -31,6 +32,7 @@ _BASELINE_SHIFT = 0.35  # centres differ vertically at most this share of the he
 _MAX_GAP = 1.1  # horizontal gap between neighbours, in heights (a plate's dash gap included)
 _SIDE_KEEP = 0.06  # image kept beside the first and last character, in heights (the rest is background)
 _OUTLIER = 0.2  # a member whose height, top or bottom is off the line's by more (in heights) is dropped
+_BRIDGE = 0.015  # ink thinner than this share of the image's larger side is also cut (by an opening)
 _SLANTS = np.linspace(-0.5, 0.5, 21)  # shears tried by with_slant, horizontal pixels per vertical pixel
 _SLANT_ROWS = 32  # with_slant measures on the character band scaled to this height
 
@@ -158,8 +160,9 @@ def _line(members: npt.NDArray[np.float64]) -> TextLine:
 def find_text_lines(
     grey: Image, *, min_char_h: float, max_char_h: float, min_chars: int = 3, max_chars: int = 12
 ) -> list[TextLine]:
-    """Rows of ``min_chars`` to ``max_chars`` character blobs in ``grey``, both polarities, duplicates
-    removed, the largest first (characters, up to 7, times their height)."""
+    """Rows of ``min_chars`` to ``max_chars`` character blobs in ``grey``, both polarities, with and without
+    ink bridges narrower than ``_BRIDGE`` of the image cut, duplicates removed, the largest first
+    (characters, up to 7, times their height)."""
     block = max(11, int(max_char_h) | 1)
     binaries = []
     for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
@@ -168,6 +171,10 @@ def find_text_lines(
         )
         _t, otsu = cv2.threshold(grey, 0, 255, polarity | cv2.THRESH_OTSU)
         binaries.append(otsu)
+    # the same again with thin ink cut: characters joined to the plate's border or a bolt by a bridge
+    k = max(3, round(_BRIDGE * max(grey.shape[:2]))) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    binaries += [cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel) for binary in binaries]
     lines: list[TextLine] = []
     for binary in binaries:
         comps = _components(np.asarray(binary, dtype=np.uint8), min_char_h, max_char_h)

@@ -167,6 +167,16 @@ def test_the_reader_cuts_italic_lines_upright_unless_told_not_to(deslant, expect
     assert lines[0].slant == pytest.approx(expected, abs=0.05)
 
 
+def test_characters_joined_to_the_plates_border_by_thin_ink_are_still_found():
+    grey = _framed(render_line("MHW-1010"), rows=30)
+    h, w = grey.shape
+    cv2.rectangle(grey, (8, 8), (w - 9, h - 9), 20, 6)  # the plate's border
+    for x in range(110, w - 100, 60):  # dirt or a screw's shadow linking the glyphs' tops to the border
+        cv2.line(grey, (x, 8), (x, h // 2), 20, 3)
+    lines = find_text_lines(grey, min_char_h=8, max_char_h=0.9 * h)
+    assert lines and lines[0].chars == 7, lines
+
+
 def _line_at(box, height):
     x0, y0, x1, y1 = box
     return TextLine(box, 0.0, height, 0.6 * height, 7, ((x0 + x1) / 2, (y0 + y1) / 2), x1 - x0)

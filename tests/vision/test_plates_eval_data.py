@@ -21,6 +21,8 @@ TAIWAN_FILES = (
     "tw_161.jpg",  # NGU7601: the last 1 read L, the blob count keeps the seventh character
     "tw_173.jpg",  # NNE2359: the 59 touching a sticker, completed by the lengthened read
     "tw_032.jpg",  # BEB7716: seen from the side, the first B clipped unless the line is set upright
+    "tw_078.jpg",  # MNF2931: F, 2 and 9 joined to the plate's border; a dealer's name below
+    "tw_184.jpg",  # TDF3809: the T's arm joined to the border, its stem read as I
 )
 BRAZIL_FILES = (
     "AYO9034.jpg",
