@@ -3,12 +3,11 @@
 A plate's characters are blobs of one colour on a plate of another, of about the same height, standing side
 by side on one (possibly tilted) line. :func:`find_text_lines` binarises a grey image in both polarities,
 once more with thin ink opened away (characters touching the plate's border), keeps connected components
-shaped like characters, links neighbours of similar height and baseline and
-returns each chain of at least ``min_chars`` blobs as a :class:`TextLine` with its tilt. :func:`with_slant`
-measures how far its glyphs lean once the line is level, :func:`without_small_print` drops the small
-print of a plate and its frame, and :func:`line_crop` cuts a line out straightened, set upright and padded,
-ready for the recogniser. No detector network is involved: a
-1280-pixel frame costs a few tens of milliseconds.
+shaped like characters, links neighbours of similar height and baseline and returns each chain of at least
+``min_chars`` blobs as a :class:`TextLine` with its tilt. :func:`with_slant` measures how far a line's
+glyphs lean once it is level, :func:`without_small_print` drops the small print of a plate and its frame,
+and :func:`line_crop` cuts a line out straightened, set upright and padded, ready for the recogniser. No
+detector network is involved: a 1280-pixel frame costs a few tens of milliseconds.
 """
 
 from __future__ import annotations
