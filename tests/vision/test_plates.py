@@ -327,6 +327,19 @@ def test_a_full_length_read_is_not_read_again_lengthened():
     assert len(engine.widths) == 1
 
 
+@pytest.mark.parametrize(("blobs", "reads"), [(6, 1), (7, 2)])
+def test_a_shorter_plate_is_read_again_lengthened_only_when_it_leaves_blobs_unread(blobs, reads):
+    from dataclasses import replace
+
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _WidthEngine(wide=0, narrow_text="", full_text="AB-1234")  # a six-character Taiwan plate
+    reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
+    assert reader._read_line(grey, replace(line, chars=blobs)).text == "AB1234"
+    assert len(engine.widths) == reads
+
+
 def test_a_permissive_grammar_never_reads_the_line_lengthened():
     """Any text is a plate to it, so the plate's edge or a sticker beside it would be taken as characters."""
     from lane_controller.vision.plates import PlateReader, PlateReaderSettings
