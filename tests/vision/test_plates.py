@@ -452,6 +452,36 @@ def test_a_lengthened_read_completes_a_short_read_only_when_blobs_went_unread(na
     assert PlateReader(engine, settings=settings)._read_line(grey, line).text == expected  # type: ignore[arg-type]
 
 
+class _CountingEngine:
+    """A recogniser double reading every crop as ``text`` with ``confidence``, counting its passes."""
+
+    def __init__(self, text: str, confidence: float) -> None:
+        self.text, self.confidence, self.passes = text, confidence, 0
+
+    def recognize(self, image, boxes=None, *, allowlist=None):
+        from lane_controller.vision.engine import TextRead
+
+        self.passes += 1
+        h, w = image.shape[:2]
+        return [TextRead(self.text, self.confidence, (0, 0, w, h))]
+
+
+@pytest.mark.parametrize(
+    ("confidence", "blobs", "passes"),
+    [(0.95, 7, 1), (0.85, 7, 5), (0.95, 6, 5), (0.95, None, 5)],
+)
+def test_a_sure_first_read_is_not_read_in_the_other_views(confidence, blobs, passes):
+    """Only a confident valid read that accounts for every blob of the row skips the other four views."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _CountingEngine("ABC-1234", confidence)
+    settings = PlateReaderSettings(sure=0.9, length_cost=0)  # the blob count is not also a cost here
+    read = PlateReader(engine, settings=settings)._read_views(grey, line, blobs)  # type: ignore[arg-type]
+    assert read.valid and read.text == "ABC1234"
+    assert engine.passes == passes
+
+
 def test_a_valid_row_is_read_in_five_views_the_sharpened_one_steeper():
     """First width (read once), two other widths, binarised, sharpened: a soft edge comes out steeper in
     the last."""
