@@ -64,6 +64,8 @@ class BarrierDriver:
         self._hb_changed_at: float | None = None
         self._settings: dict[str, int] = {}
         self._polls = 0
+        self._uncoded_fault = False
+        """The last poll read the fault bit set while the fault-code register read ``none``."""
         self._running = False
 
     # --- life cycle
@@ -264,7 +266,14 @@ class BarrierDriver:
             self._seq = ack  # carry on from the PLC's last sequence number: a restart must not repeat it
         fields: dict[str, Any] = {k: v for k, v in values.items() if k in _STATUS_FIELDS}
         plc_code = str(values.get("fault_code", "none"))
-        plc_fault = bool(values.get("fault", False)) or plc_code != "none"
+        fault_bit = bool(values.get("fault", False))
+        uncoded = fault_bit and values.get("fault_code") == "none"
+        if uncoded and not self._uncoded_fault:
+            # the bit and the code come in separate requests: a reversal begun between the two reads as
+            # the bit without its code; a real fault is still there at the next poll
+            fault_bit = False
+        self._uncoded_fault = uncoded
+        plc_fault = fault_bit or plc_code != "none"
         stats = self.hub.stats
         self._polls += 1
         if frozen:

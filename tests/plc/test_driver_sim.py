@@ -186,3 +186,31 @@ def test_host_heartbeat_and_watchdog(name, kind):
             assert (await r.driver.open()).confirmed
 
     run(body)
+
+
+def test_a_fault_bit_read_without_its_code_is_a_fault_once_the_next_poll_agrees(kind):
+    """The fault bit and the fault-code register are read in separate requests: a reversal that begins
+    between them reads as the bit without its code once. A board without a fault-code register faults
+    at once."""
+    from functools import partial
+
+    from lane_controller.plc.transport import ModbusTransport
+
+    async def body() -> None:
+        async with rig("generic", kind) as r:
+            values = {}
+            for block in r.driver.codec.plan:
+                raw = await r.driver.hub.request(partial(ModbusTransport.read_block, block=block))
+                values.update(r.driver.codec.decode_block(block, raw))
+            assert (values["fault"], values["fault_code"]) == (False, "none")
+            torn = {**values, "fault": True}
+            driver = BarrierDriver(r.driver.profile, r.conn)  # never started: the polls are these calls
+            polls = [driver._snapshot(v, 0.0) for v in (torn, torn, values, torn, values)]
+            assert [p.fault for p in polls] == [False, True, False, False, False]
+            assert polls[1].fault_code == "fault"
+            coded = driver._snapshot({**values, "fault": True, "fault_code": "overcurrent"}, 0.0)
+            assert (coded.fault, coded.fault_code) == (True, "overcurrent")
+            uncoded_board = {k: v for k, v in torn.items() if k != "fault_code"}
+            assert BarrierDriver(r.driver.profile, r.conn)._snapshot(uncoded_board, 0.0).fault
+
+    run(body)
