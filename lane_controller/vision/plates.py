@@ -10,9 +10,9 @@ For one frame (:meth:`PlateReader.read`):
    glyph shape, and sent through EasyOCR's recogniser only, with the plate allowlist (tens of milliseconds
    a crop). A row that reads as a valid plate, but not with the confidence ``sure`` asks for, is read again
    at other widths (``variants``), binarised (``binarised_view``) and sharpened (``sharpened_view``). A row
-   whose read is no plate of the grammar's longest length and leaves some of its blobs unread is read
-   again lengthened at both ends (``extend``). A frame that is itself plate-shaped (a plate crop) and gave
-   no valid row is also read whole.
+   whose read is no plate of the grammar's longest length is read again lengthened at both ends
+   (``extend``), unless it is one character short and accounts for every blob. A frame that is itself plate-shaped
+   (a plate crop) and gave no valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
@@ -70,8 +70,9 @@ class PlateReaderSettings:
     ``binarised_view``: the line at its first width, at Otsu's threshold, is one more view.
     ``sharpened_view``: so is the line at its first width with an unsharp mask (a small plate in a whole
     car photo is soft: a ``D``'s corners or a ``Q``'s tail blur into an ``O``).
-    ``extend``: character heights the line of an invalid read, or of a short read that leaves blobs
-    unread, is lengthened by at each end for a second read (positional grammars only; 0 disables it).
+    ``extend``: character heights the line of an invalid read, or of a short read (two or more characters
+    short, or one short and leaving blobs unread), is lengthened by at each end for a second read
+    (positional grammars only; 0 disables it).
     ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
     localiser found on the line (0 disables it).
     ``character_vote``: views that disagree on different characters are also combined position by position
@@ -166,14 +167,15 @@ class PlateReader:
         has fewer characters than the line has blobs, the line is also read lengthened by ``extend``
         character heights at each end (characters in a shadow or touching a sticker are not found as
         blobs) and the more confident read is kept, or the longer one where the short read left blobs
-        unread and is part of it. A shorter plate that accounts for every blob (a six-character Taiwan
-        plate) is not read again: that second read was a fifth of the recogniser's passes on the Taiwan
-        photographs and changed none of their reads. Only under a positional grammar: a permissive one
+        unread and is part of it. A plate one character short of the longest that accounts for every blob
+        (a six-character Taiwan plate) is not read again: that second read was a fifth of the recogniser's
+        passes on the Taiwan photographs and changed none of their reads. A shorter one is (a dirt blot
+        joined to a character can cut a line in two). Only under a positional grammar: a permissive one
         would take the plate's edge or a sticker as characters."""
         lo, hi = self.grammar.lengths
         read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
         extend = self.settings.extend * line.char_height
-        full = read.valid and len(read.text) >= min(hi, line.chars)
+        full = read.valid and len(read.text) >= min(hi, max(line.chars, hi - 1))
         if not extend or full or not self.grammar.positional:
             return read
         longer = self._read_views(grey, replace(line, length=line.length + 2 * extend), None)
