@@ -11,8 +11,8 @@ For one frame (:meth:`PlateReader.read`):
    a crop). A row that reads as a valid plate, but not with the confidence ``sure`` asks for, is read again
    at other widths (``variants``), binarised (``binarised_view``) and sharpened (``sharpened_view``). A row
    whose read is no plate of the grammar's longest length is read again lengthened at both ends
-   (``extend``), unless it is one character short and accounts for every blob. A frame that is itself plate-shaped
-   (a plate crop) and gave no valid row is also read whole.
+   (``extend``), unless it is one character short and accounts for every blob. A frame that is itself
+   plate-shaped (a plate crop) and gave no valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
