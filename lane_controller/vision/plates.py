@@ -163,15 +163,14 @@ class PlateReader:
         ]
 
     def _read_line(self, grey: Image, line: TextLine) -> Read:
-        """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length and
-        has fewer characters than the line has blobs, the line is also read lengthened by ``extend``
-        character heights at each end (characters in a shadow or touching a sticker are not found as
-        blobs) and the more confident read is kept, or the longer one where the short read left blobs
-        unread and is part of it. A plate one character short of the longest that accounts for every blob
-        (a six-character Taiwan plate) is not read again: that second read was a fifth of the recogniser's
-        passes on the Taiwan photographs and changed none of their reads. A shorter one is (a dirt blot
-        joined to a character can cut a line in two). Only under a positional grammar: a permissive one
-        would take the plate's edge or a sticker as characters."""
+        """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
+        line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
+        or touching a sticker are not found as blobs) and the more confident read is kept, or the longer
+        one where the short read left blobs unread and is part of it. A plate one character short of the
+        longest that accounts for every blob (a six-character Taiwan plate) is not read again: that second
+        read was a fifth of the recogniser's passes on the Taiwan photographs and changed none of their
+        reads. A shorter one is (a dirt blot joined to a character can cut a line in two). Only under a
+        positional grammar: a permissive one would take the plate's edge or a sticker as characters."""
         lo, hi = self.grammar.lengths
         read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
         extend = self.settings.extend * line.char_height
@@ -365,13 +364,11 @@ def _resize(grey: Image, scale: float) -> Image:
 def _rescale(line: TextLine, factor: float) -> TextLine:
     if factor == 1.0:
         return line
-    return TextLine(
-        tuple(round(v * factor) for v in line.box),  # type: ignore[arg-type]
-        line.angle,
-        line.char_height * factor,
-        line.char_width * factor,
-        line.chars,
-        (line.centre[0] * factor, line.centre[1] * factor),
-        line.length * factor,
-        line.slant,
+    return replace(
+        line,
+        box=tuple(round(v * factor) for v in line.box),  # type: ignore[arg-type]
+        char_height=line.char_height * factor,
+        char_width=line.char_width * factor,
+        centre=(line.centre[0] * factor, line.centre[1] * factor),
+        length=line.length * factor,
     )
