@@ -11,7 +11,8 @@ For one frame (:meth:`PlateReader.read`):
    a crop). A row that reads as a valid plate, but not with the confidence ``sure`` asks for, is read again
    at other widths (``variants``), binarised (``binarised_view``) and sharpened (``sharpened_view``). A row
    whose read is no plate of the grammar's longest length is read again lengthened at both ends
-   (``extend``), unless it is one character short and accounts for every blob. A frame that is itself
+   (``extend``, or a character pitch per character it misses), unless it is one character short and
+   accounts for every blob. A frame that is itself
    plate-shaped (a plate crop) and gave no valid row is also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
@@ -28,6 +29,7 @@ Every read keeps its box in the frame and the frame's SHA-256.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Final
@@ -53,6 +55,7 @@ _MAX_ALTERNATIVES: Final = 4
 _SHARPEN_SIGMA: Final = 2.0  # pixels of the blur an unsharp mask subtracts, at the crop's scale
 _SHARPEN_AMOUNT: Final = 0.8
 _COMPLETION_SHARE: Final = 0.3  # of a short read's confidence a lengthened read containing it needs
+_MIN_HELD: Final = 3  # characters as read a lengthened plate must hold to complete a corrected read
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,9 @@ class PlateReaderSettings:
     ``sharpened_view``: so is the line at its first width with an unsharp mask (a small plate in a whole
     car photo is soft: a ``D``'s corners or a ``Q``'s tail blur into an ``O``).
     ``extend``: character heights the line of an invalid read, or of a short read (two or more characters
-    short, or one short and leaving blobs unread), is lengthened by at each end for a second read
-    (positional grammars only; 0 disables it).
+    short, or one short and leaving blobs unread), is lengthened by at least at each end for a second read
+    (a character pitch per character the longest plate has beyond the line's blobs where that is more;
+    positional grammars only; 0 disables it).
     ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
     localiser found on the line (0 disables it).
     ``character_vote``: views that disagree on different characters are also combined position by position
@@ -164,30 +168,31 @@ class PlateReader:
 
     def _read_line(self, grey: Image, line: TextLine) -> Read:
         """The line's read (:meth:`_read_views`); when that is no plate of the grammar's longest length, the
-        line is also read lengthened by ``extend`` character heights at each end (characters in a shadow
-        or touching a sticker are not found as blobs) and the more confident read is kept, or the longer
-        one where the short read left blobs unread and is part of it. A plate one character short of the
-        longest that accounts for every blob (a six-character Taiwan plate) is not read again: that second
-        read was a fifth of the recogniser's passes on the Taiwan photographs and changed none of their
-        reads. A shorter one is (a dirt blot joined to a character can cut a line in two). Only under a
-        positional grammar: a permissive one would take the plate's edge or a sticker as characters."""
+        line is also read lengthened at each end (characters in a shadow or joined to a sticker or a dirt
+        blot are not found as blobs) and the more confident read is kept, or the longer one where it
+        completes the short one (:func:`_completes`). The line grows by ``extend`` character heights, or
+        by a character pitch per character the longest plate has beyond the line's blobs (or the read's
+        characters) where that is more: a blot joined to two characters cuts three from the line.
+        A plate one character short of the longest that accounts for every blob (a six-character Taiwan
+        plate) is not read again: that second read was a fifth of the recogniser's passes on the Taiwan
+        photographs and changed none of their reads. A shorter one is. Only under a positional grammar: a
+        permissive one would take the plate's edge or a sticker as characters."""
         lo, hi = self.grammar.lengths
         read = self._read_views(grey, line, line.chars if lo <= line.chars <= hi else None)
-        extend = self.settings.extend * line.char_height
         full = read.valid and len(read.text) >= min(hi, max(line.chars, hi - 1))
-        if not extend or full or not self.grammar.positional:
+        if not self.settings.extend or full or not self.grammar.positional:
             return read
-        longer = self._read_views(grey, replace(line, length=line.length + 2 * extend), None)
+        missing = hi - max(line.chars, len(read.text) if read.valid else 0)
+        pitch = line.length / max(line.chars, 1)
+        extend = max(self.settings.extend * line.char_height, missing * pitch)
+        longer = self._read_views(grey, _lengthened(line, extend), None)
         if not longer.valid:
             return read
         if not read.valid or longer.confidence > read.confidence:
             return longer
-        # a short read that does not even account for the line's blobs, part of the longer read: the ends
-        # it missed were there, only harder to read
-        completes = (
-            len(read.text) < line.chars and len(longer.text) > len(read.text) and read.text in longer.text
-        )
-        return longer if completes and longer.confidence >= _COMPLETION_SHARE * read.confidence else read
+        if _completes(read, longer, line.chars) and longer.confidence >= _COMPLETION_SHARE * read.confidence:
+            return longer
+        return read
 
     def _read_views(self, grey: Image, line: TextLine, blobs: int | None) -> Read:
         """The line read at its glyph-normalising width, then in the other views if that was valid but not
@@ -311,6 +316,19 @@ class PlateReader:
         )
 
 
+def _completes(short: Read, longer: Read, blobs: int) -> bool:
+    """Whether ``longer`` (the line read lengthened) is the plate ``short`` is part of: the ends it missed
+    were there, only harder to read. So when ``short`` does not even account for the line's ``blobs`` and
+    is part of ``longer``, or when it is a plate only after corrections and ``longer`` holds its
+    characters as read, unchanged (``KLA-1`` read as ``KL41``: ``KLA1234``)."""
+    if len(longer.text) <= len(short.text):
+        return False
+    if len(short.text) < blobs and short.text in longer.text:
+        return True
+    as_read = "".join(c for c in short.raw.split(" | ")[0] if c.isalnum())
+    return as_read != short.text and len(as_read) >= _MIN_HELD and as_read in longer.text
+
+
 def _class_changes(plate: str) -> frozenset[int]:
     """Where a plate turns from letters to digits or back: where its dash may stand when the grammar has
     no dash rule."""
@@ -359,6 +377,15 @@ def _resize(grey: Image, scale: float) -> Image:
     h, w = grey.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _lengthened(line: TextLine, by: float) -> TextLine:
+    """``line`` lengthened by ``by`` pixels at each end, its box grown along the line to match."""
+    dx = by * abs(math.cos(math.radians(line.angle)))
+    dy = by * abs(math.sin(math.radians(line.angle)))
+    x0, y0, x1, y1 = line.box
+    box = (round(x0 - dx), round(y0 - dy), round(x1 + dx), round(y1 + dy))
+    return replace(line, length=line.length + 2 * by, box=box)
 
 
 def _rescale(line: TextLine, factor: float) -> TextLine:

@@ -14,6 +14,9 @@ Mask = npt.NDArray[np.uint8]
 Layout = Literal["horizontal", "vertical", "stacked"]
 
 FONT = cv2.FONT_HERSHEY_DUPLEX
+_DASH_WIDTH = 0.3  # a plate dash, in character heights
+_DASH_HEIGHT = 0.12
+_CAP_INK = 21 / 27  # a capital's ink of the height getTextSize gives (the rest is room above it)
 
 
 def _scale_for_height(text: str, height: float, thickness: int) -> float:
@@ -42,6 +45,41 @@ def put(mask: Mask, text: str, *, x: float, y: float, height: float, thickness: 
 def text_width(text: str, height: float, thickness: int) -> int:
     """Width of ``text`` painted ``height`` tall."""
     return _size(text, _scale_for_height(text, height, thickness), thickness)[0]
+
+
+def put_spaced(
+    mask: Mask, text: str, *, x: float, y: float, height: float, thickness: int, spacing: float
+) -> tuple[int, int]:
+    """Paint ``text`` one character at a time, ``spacing`` character heights apart, a dash as a short bar
+    (a plate's characters stand apart, Hershey's bold capitals touch, and its dash is a wide one); returns
+    its width and height."""
+    scale = _scale_for_height(text, height, thickness)
+    cursor = x
+    for char in text:
+        if char == "-":
+            top = y + height * (1 - _CAP_INK / 2 - _DASH_HEIGHT / 2)  # mid-height of the capitals' ink
+            bar = (
+                (round(cursor), round(top)),
+                (round(cursor + _DASH_WIDTH * height), round(top + _DASH_HEIGHT * height)),
+            )
+            cv2.rectangle(mask, *bar, 255, -1, cv2.LINE_AA)
+        else:
+            cv2.putText(
+                mask, char, (round(cursor), round(y + height)), FONT, scale, 255, thickness, cv2.LINE_AA
+            )
+        cursor += _advance(char, scale, thickness, height) + spacing * height
+    return round(spaced_width(text, height, thickness, spacing)), round(height)
+
+
+def spaced_width(text: str, height: float, thickness: int, spacing: float) -> float:
+    """Width of ``text`` painted by :func:`put_spaced`."""
+    scale = _scale_for_height(text, height, thickness)
+    widths = [_advance(char, scale, thickness, height) for char in text]
+    return sum(widths) + spacing * height * (len(text) - 1)
+
+
+def _advance(char: str, scale: float, thickness: int, height: float) -> float:
+    return _DASH_WIDTH * height if char == "-" else _size(char, scale, thickness)[0]
 
 
 def boxed(mask: Mask, text: str, *, x: float, y: float, height: float, thickness: int) -> tuple[int, int]:

@@ -35,6 +35,7 @@ _CONTAINER_COLOURS = (  # BGR
     (35, 35, 35),
 )
 _CAB_COLOURS = ((210, 210, 210), (40, 40, 170), (160, 90, 30), (30, 30, 30), (40, 160, 200), (90, 130, 60))
+_PLATE_SPACING = 0.12  # character heights between a plate's characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +278,12 @@ def _cab(image: Image, rng: np.random.Generator, plate: str) -> tuple[_Text, Box
     for sx in (px + pw // 5, px + 4 * pw // 5):
         cv2.circle(image, (sx, py + border + 4), 3, (150, 150, 150), -1)
     thickness = drawing.thickness_for(ph * 0.55)
-    height = min(ph * 0.55, ph * 0.55 * (pw * 0.86) / drawing.text_width(plate, ph * 0.55, thickness))
-    tw = drawing.text_width(plate, height, thickness)
+    natural = drawing.spaced_width(plate, ph * 0.55, thickness, _PLATE_SPACING)
+    height = min(ph * 0.55, ph * 0.55 * (pw * 0.86) / natural)
+    tw = drawing.spaced_width(plate, height, thickness, _PLATE_SPACING)
     tx, ty = px + (pw - tw) / 2, py + (ph - height) / 2 + border / 2
     mask = np.zeros((h, w), np.uint8)
-    drawing.put(mask, plate, x=tx, y=ty, height=height, thickness=thickness)
+    drawing.put_spaced(mask, plate, x=tx, y=ty, height=height, thickness=thickness, spacing=_PLATE_SPACING)
     text = plate.replace("-", "")
     return _Text(mask, text, plate, "plate", "horizontal", (20, 20, 20)), (x0, y0, x1, y1)
 

@@ -224,3 +224,26 @@ def test_synthetic_camera_streams_frames_of_the_truck_in_view() -> None:
     finally:
         camera.close()
     assert camera.status().state == "closed"
+
+
+def test_a_plates_characters_stand_apart_and_its_dash_is_short():
+    """Hershey's bold capitals touch when painted as one string; a plate's characters do not, and its dash
+    is a short bar (a wide one leaves a gap the plate reader would take for the end of a line)."""
+    from simulator.cameras import drawing
+
+    mask = np.zeros((80, 400), np.uint8)
+    width, height = drawing.put_spaced(mask, "KLA-1234", x=10, y=20, height=30, thickness=4, spacing=0.12)
+    n, _labels, stats, _centres = cv2.connectedComponentsWithStats((mask > 127).astype(np.uint8))
+    blobs = sorted(stats[1:].tolist(), key=lambda s: s[0])
+    assert n - 1 == 8  # seven characters and the dash
+    dash = blobs[3]
+    assert dash[2] <= 0.35 * height and dash[3] <= 0.2 * height
+    assert 0.7 * height <= blobs[0][3] <= height  # capitals' ink: Hershey leaves room above it
+    centre = blobs[0][1] + blobs[0][3] / 2
+    assert abs(dash[1] + dash[3] / 2 - centre) <= 0.1 * height  # the dash at mid-height
+    assert blobs[-1][0] + blobs[-1][2] <= 10 + width + 2
+    assert drawing.spaced_width("KLA-1234", 30, 4, 0.12) == pytest.approx(width, abs=1)
+    # painted as one string, the same characters touch
+    joined = np.zeros_like(mask)
+    drawing.put(joined, "KLA-1234", x=10, y=20, height=30, thickness=4)
+    assert cv2.connectedComponents((joined > 127).astype(np.uint8))[0] - 1 < 8

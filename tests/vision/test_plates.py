@@ -284,8 +284,9 @@ def test_lines_survive_chains_whose_members_disagree_everywhere():
 class _WidthEngine:
     """A recogniser double: crops narrower than ``wide`` pixels show only part of the plate."""
 
-    def __init__(self, wide: int, narrow_text: str, full_text: str) -> None:
+    def __init__(self, wide: int, narrow_text: str, full_text: str, full_confidence: float = 0.9) -> None:
         self.wide, self.narrow_text, self.full_text = wide, narrow_text, full_text
+        self.full_confidence = full_confidence
         self.widths: list[int] = []
 
     def recognize(self, image, boxes=None, *, allowlist=None):
@@ -293,8 +294,9 @@ class _WidthEngine:
 
         h, w = image.shape[:2]
         self.widths.append(w)
-        text = self.full_text if w >= self.wide else self.narrow_text
-        return [TextRead(text, 0.9, (0, 0, w, h))]
+        if w >= self.wide:
+            return [TextRead(self.full_text, self.full_confidence, (0, 0, w, h))]
+        return [TextRead(self.narrow_text, 0.9, (0, 0, w, h))]
 
 
 def _plate_line():
@@ -315,6 +317,23 @@ def test_a_short_read_is_retried_on_the_line_lengthened_at_both_ends():
     read = reader._read_line(grey, line)
     assert read.valid and read.text == "ABC1234"
     assert max(engine.widths) >= 330 > min(engine.widths)
+
+
+def test_a_line_cut_several_characters_short_is_lengthened_by_as_many_character_pitches():
+    """A dirt blot joined to two characters cuts the plate's line after its fifth character: lengthening by
+    one character height would reach one of the two it lost, so the line grows by a pitch per character
+    the grammar's longest plate has beyond the line's blobs (here two of 40 px)."""
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()  # five blobs 40 px apart, 200 px long
+    engine = _WidthEngine(wide=370, narrow_text="ABC-12", full_text="ABC-1234")
+    reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
+    read = reader._read_line(grey, line)
+    assert read.valid and read.text == "ABC1234"
+    # 80 px more at each end than the first read's crop (padded by 0.3 heights at each end)
+    assert max(engine.widths) / min(engine.widths) == pytest.approx((200 + 160 + 24) / (200 + 24), rel=0.01)
+    # the read's box grows with the line: the audit shows the whole plate
+    assert read.box[0] <= 200 - 80 and read.box[2] >= 400 + 80
 
 
 def test_a_full_length_read_is_not_read_again_lengthened():
@@ -457,6 +476,29 @@ def test_a_lengthened_read_completes_a_short_read_only_when_blobs_went_unread(na
     engine = _WidthEngine(wide=330, narrow_text=narrow, full_text=full)
     settings = PlateReaderSettings(glyph_check=False, length_cost=0)
     assert PlateReader(engine, settings=settings)._read_line(grey, line).text == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("narrow", "full", "expected"),
+    [
+        # KL41 only after reading the A as a 4, and the longer plate holds KLA1 as read: a blot had cut the
+        # line after the 1 (the demo's synthetic plate)
+        ("KLA-1", "LKLA-1234", "KLA1234"),
+        ("KL-41", "LKLA-1234", "KL41"),  # read as it is: the longer read, less sure, does not replace it
+    ],
+)
+def test_a_short_read_fitting_only_after_corrections_is_completed_by_a_longer_plate_holding_it_as_read(
+    narrow, full, expected
+):
+    from dataclasses import replace
+
+    from lane_controller.vision.plates import PlateReader, PlateReaderSettings
+
+    grey, line = _plate_line()
+    engine = _WidthEngine(wide=330, narrow_text=narrow, full_text=full, full_confidence=0.45)
+    settings = PlateReaderSettings(glyph_check=False)
+    read = PlateReader(engine, settings=settings)._read_line(grey, replace(line, chars=4))  # type: ignore[arg-type]
+    assert read.text == expected
 
 
 class _CountingEngine:
