@@ -176,7 +176,8 @@ class Observation:
     camera: str | None = None
     image_sha256: str | None = None
     accepted: bool = True
-    """Passed the ISO 6346 check or the plate grammar."""
+    """Passed the ISO 6346 check or the plate grammar (a plate read that is a container's own text, such as
+    its size-and-type code, is not accepted)."""
     box: tuple[int, int, int, int] | None = None
     """Where in the frame (x0, y0, x1, y1) the text was read."""
 

@@ -3,9 +3,11 @@
 When a truck arrives the runner calls :meth:`LaneRecognizer.recognize` in a worker thread: every camera of
 the lane gives several frames (captured at once, a camera at a time being no faster than its frame
 interval), each frame goes through the readers for the regions of interest its camera has for them (the
-whole frame where it has none), only reads that pass the plate grammar or the ISO 6346 check digit vote,
-and the votes become the lane's voted plates and containers with their agreement and alternatives. Every
-read is kept as an observation with its camera, its frame's SHA-256 and its box in the frame.
+whole frame where it has none), plate reads that are a container's own text in that frame (its
+size-and-type code, pieces of its number) are set aside (:mod:`~lane_controller.vision.container_text`),
+only reads that pass the plate grammar or the ISO 6346 check digit vote, and the votes become the lane's
+voted plates and containers with their agreement and alternatives. Every read is kept as an observation
+with its camera, its frame's SHA-256 and its box in the frame.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from lane_controller.fsm.protocols import Observation, Recognition, VotedRead
 from lane_controller.fsm.protocols import ReadKind as LaneReadKind
 from lane_controller.vision.cameras import CameraRegions, CameraSource, FrameLike
+from lane_controller.vision.container_text import without_container_text
 from lane_controller.vision.reads import FrameReader, FrameReads, Read, ReadKind, Vote, image_sha256
 from lane_controller.vision.voting import vote
 
@@ -113,7 +116,7 @@ class LaneRecognizer:
                 for read in reader.read(roi.crop(image), camera=camera).reads:
                     bx0, by0, bx1, by1 = read.box
                     reads.append(replace(read, box=(bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)))
-        return FrameReads(sha, camera, tuple(reads), time.monotonic() - started)
+        return FrameReads(sha, camera, without_container_text(reads), time.monotonic() - started)
 
 
 def _voted(v: Vote) -> VotedRead:

@@ -96,3 +96,51 @@ def test_a_stalled_camera_is_one_camera_less_and_all_stalled_is_an_error() -> No
     finally:
         for cam in cams.values():
             cam.close()
+
+
+def test_a_containers_size_type_code_read_as_a_plate_does_not_vote() -> None:
+    """The plate reader takes the size-and-type code beside the container's number for a plate (22G1 as
+    22-GI); in frames where that number was read it is set aside and kept as an observation only."""
+    cams = cameras()
+    containers = ScriptedReader(ReadKind.CONTAINER, {"rear": [("CSQU3054383", 0.9, True)]})
+    plates = ScriptedReader(ReadKind.PLATE, {"rear": [("22GI", 0.8, True)], "side": [("KLA1234", 0.6, True)]})
+    recognizer = LaneRecognizer(cams, [plates, containers], settings=FAST)
+    try:
+        result = recognizer.recognize("X1", "s1")
+    finally:
+        for cam in cams.values():
+            cam.close()
+    assert [p.text for p in result.plates] == ["KLA1234"]
+    assert result.plates[0].agreement == pytest.approx(1.0)
+    rear = [
+        (o.text, o.accepted) for o in result.observations if o.camera == "rear" and o.kind.value == "plate"
+    ]
+    assert rear == [("22GI", False)] * 2
+
+
+def test_real_readers_on_a_synthetic_gate_scene_vote_only_the_trucks_plate() -> None:
+    """The real OCR readers on the simulator's scene (seed 8): its first frame shows the size-and-type code
+    22R1 under the container's number, which the plate reader reads as the plate 22-RI."""
+    from lane_controller.vision.containers import ContainerReader
+    from lane_controller.vision.engine import OcrEngine, OcrUnavailable
+    from lane_controller.vision.plates import PlateReader
+    from simulator.cameras import SceneOptions
+
+    try:
+        engine = OcrEngine.shared()
+    except OcrUnavailable as exc:  # pragma: no cover - depends on the installation
+        pytest.skip(f"OCR engine unavailable: {exc}")
+    options = SceneOptions(container_code="CSQU3054383", plate="KLA-1234", layout="horizontal")
+    camera = SyntheticCamera("gate", truck=8, options=options, fps=100.0)
+    camera.open()
+    recognizer = LaneRecognizer(
+        {"gate": camera}, [PlateReader(engine), ContainerReader(engine)], settings=FAST
+    )
+    try:
+        result = recognizer.recognize("X1", "s1")
+    finally:
+        camera.close()
+    assert [p.text for p in result.plates] == ["KLA1234"]
+    assert [c.text for c in result.containers] == ["CSQU3054383"]
+    set_aside = [o.text for o in result.observations if o.kind.value == "plate" and not o.accepted]
+    assert "22RI" in set_aside
