@@ -31,7 +31,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 import cv2
 import numpy as np
@@ -44,7 +44,7 @@ from lane_controller.vision.container_assembly import (
     completed_check_digits,
     stacked_pairs,
 )
-from lane_controller.vision.engine import Image, OcrEngine
+from lane_controller.vision.engine import RECOGNISER_HEIGHT, Image, OcrEngine
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
 from lane_controller.vision.text_lines import GroupKind, TextGroup, localise
 
@@ -81,7 +81,7 @@ text in the same place."""
 RIVAL_DISTANCE: Final = 2
 """A well-formed reading of the same place that differs in at most this many characters contradicts a read
 (a farther one is another text: a shifted window, the other container)."""
-_LINE_HEIGHT: Final = 64
+_LINE_HEIGHT: Final = RECOGNISER_HEIGHT
 """The recogniser's input height: crops are scaled to it once, here."""
 _MAX_LINE_WIDTH: Final = 1600
 _BATCH_SPREAD: Final = 1.35
@@ -527,61 +527,24 @@ def _one(line: LineRead) -> LineRead:
 
 
 class _Posteriors:
-    """The engine's recogniser network run directly: one forward pass per crop gives the posteriors every
-    alphabet is decoded from (EasyOCR's ``recognize`` reruns the network once per allowlist), crops are
-    batched by width so a batch is not padded to a much wider crop, and character probabilities come back.
-
-    Uses the engine's EasyOCR reader and lock (``OcrEngine`` does not expose the network); the reader falls
-    back to ``OcrEngine.recognize`` when they are not there (another engine, a test double).
-    """
+    """The engine's :meth:`~lane_controller.vision.engine.OcrEngine.posteriors` at this reader's thread
+    count, where the engine has them (another engine, a test double, may offer only ``recognize``)."""
 
     def __init__(self, engine: OcrEngine, threads: int) -> None:
         self.threads = threads
-        reader: Any = getattr(engine, "_reader", None)
-        self.model: Any = getattr(reader, "recognizer", None)
-        self.characters = "".join(getattr(reader, "character", ""))
-        self.lock: Any = getattr(engine, "_lock", None)
+        self._posteriors = getattr(engine, "posteriors", None)
+        self.characters: str = getattr(engine, "characters", "") if self._posteriors is not None else ""
 
     @property
     def available(self) -> bool:
-        return self.model is not None and bool(self.characters) and self.lock is not None
+        return self._posteriors is not None and bool(self.characters)
 
     def __call__(self, images: list[Image]) -> list[npt.NDArray[np.float32]]:
-        import torch  # noqa: PLC0415 - torch takes seconds to import: only once an engine exists
-
-        order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
-        out: list[npt.NDArray[np.float32]] = [np.zeros((0, 0), dtype=np.float32)] * len(images)
-        batches: list[list[int]] = []
-        for i in order:
-            if batches and images[i].shape[1] <= _BATCH_SPREAD * images[batches[-1][0]].shape[1]:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-        with self.lock, torch.no_grad():
-            previous = torch.get_num_threads()
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            try:
-                self._forward(torch, images, batches, out)
-            finally:
-                torch.set_num_threads(previous)
-        return out
-
-    def _forward(
-        self, torch: Any, images: list[Image], batches: list[list[int]], out: list[npt.NDArray[np.float32]]
-    ) -> None:
-        for batch in batches:
-            width = max(images[i].shape[1] for i in batch)
-            stack = np.stack(
-                [np.pad(images[i], ((0, 0), (0, width - images[i].shape[1])), mode="edge") for i in batch]
-            )
-            tensor = torch.from_numpy(stack.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
-            preds = self.model(tensor, torch.zeros((len(batch), 1), dtype=torch.long))
-            probs = torch.softmax(preds, dim=2).numpy().astype(np.float32)
-            for k, i in enumerate(batch):
-                # time steps past the crop's own width only saw padding
-                steps = max(1, int(np.ceil(probs.shape[1] * images[i].shape[1] / width)))
-                out[i] = probs[k, :steps]
+        assert self._posteriors is not None
+        result: list[npt.NDArray[np.float32]] = self._posteriors(
+            images, threads=self.threads, batch_spread=_BATCH_SPREAD
+        )
+        return result
 
 
 class ContainerReader:

@@ -35,6 +35,9 @@ warnings.filterwarnings("ignore", message=r".*'pin_memory' argument is set as tr
 Image = npt.NDArray[np.uint8]
 """A BGR (H, W, 3) or grey (H, W) 8-bit image, as OpenCV gives it."""
 
+RECOGNISER_HEIGHT = 64
+"""The recogniser network's input height in pixels (EasyOCR's English model)."""
+
 
 class OcrUnavailable(RuntimeError):
     """The OCR engine cannot be loaded (package or weights missing); the message says which."""
@@ -137,6 +140,55 @@ class OcrEngine:
             )
         # EasyOCR returns one result per box, in order, each ([corner points], text, confidence).
         return [TextRead(str(text), float(conf), regions[i]) for i, (_pts, text, conf) in enumerate(results)]
+
+    @property
+    def characters(self) -> str:
+        """The recogniser's characters in the order of its outputs, after the CTC blank (output 0)."""
+        return "".join(self._reader.character)
+
+    def posteriors(
+        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = 1.35
+    ) -> list[npt.NDArray[np.float32]]:
+        """The recogniser network's per-time-step character probabilities (time steps x (1 + characters),
+        column 0 the CTC blank) for each grey crop, already ``RECOGNISER_HEIGHT`` pixels tall: one forward
+        pass gives what every alphabet is decoded from (:meth:`recognize` reruns the network once per
+        allowlist). Crops are batched with others at most ``batch_spread`` times as wide (a batch is padded
+        to its widest crop); ``threads``: torch's intra-op threads for this call (0: the engine's)."""
+        import torch  # noqa: PLC0415 - imported once the engine exists
+
+        order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
+        out: list[npt.NDArray[np.float32]] = [np.zeros((0, 0), dtype=np.float32)] * len(images)
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and images[i].shape[1] <= batch_spread * images[batches[-1][0]].shape[1]:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        with self._lock, torch.no_grad():
+            previous = torch.get_num_threads()
+            if threads:
+                torch.set_num_threads(threads)
+            try:
+                for batch in batches:
+                    self._forward(torch, images, batch, out)
+            finally:
+                torch.set_num_threads(previous)
+        return out
+
+    def _forward(
+        self, torch: Any, images: Sequence[Image], batch: list[int], out: list[npt.NDArray[np.float32]]
+    ) -> None:
+        width = max(images[i].shape[1] for i in batch)
+        stack = np.stack(
+            [np.pad(images[i], ((0, 0), (0, width - images[i].shape[1])), mode="edge") for i in batch]
+        )
+        tensor = torch.from_numpy(stack.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+        preds = self._reader.recognizer(tensor, torch.zeros((len(batch), 1), dtype=torch.long))
+        probs = torch.softmax(preds, dim=2).numpy().astype(np.float32)
+        for k, i in enumerate(batch):
+            # time steps past the crop's own width only saw padding
+            steps = max(1, int(np.ceil(probs.shape[1] * images[i].shape[1] / width)))
+            out[i] = probs[k, :steps]
 
     def detect(self, image: Image, *, canvas_size: int = 640, min_size: int = 10) -> list[TextBox]:
         """Text boxes found by the CRAFT detector, the image scaled to at most ``canvas_size`` pixels."""
