@@ -48,14 +48,13 @@ from lane_controller.vision.plate_locate import (
     with_slant,
     without_small_print,
 )
-from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
+from lane_controller.vision.reads import RAW_SEPARATOR, Box, FrameReads, Read, ReadKind, image_sha256
 
 _PLATE_ASPECT: Final = (1.2, 6.5)  # width / height of a whole plate
 _MAX_ALTERNATIVES: Final = 4
 _SHARPEN_SIGMA: Final = 2.0  # pixels of the blur an unsharp mask subtracts, at the crop's scale
 _SHARPEN_AMOUNT: Final = 0.8
 _COMPLETION_SHARE: Final = 0.3  # of a short read's confidence a lengthened read containing it needs
-_MIN_HELD: Final = 3  # characters as read a lengthened plate must hold to complete a corrected read
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +73,9 @@ class PlateReaderSettings:
     ``sharpened_view``: so is the line at its first width with an unsharp mask (a small plate in a whole
     car photo is soft: a ``D``'s corners or a ``Q``'s tail blur into an ``O``).
     ``extend``: character heights the line of an invalid read, or of a short read (two or more characters
-    short, or one short and leaving blobs unread), is lengthened by at least at each end for a second read
-    (a character pitch per character the longest plate has beyond the line's blobs where that is more;
-    positional grammars only; 0 disables it).
+    short, or one short and leaving blobs unread), is lengthened by at each end for a second read, or by
+    a character pitch per character the longest plate has beyond the line's blobs where that is more
+    (positional grammars only; 0 disables it).
     ``length_cost``: correction cost of a plate whose length is not the number of character blobs the
     localiser found on the line (0 disables it).
     ``character_vote``: views that disagree on different characters are also combined position by position
@@ -172,7 +171,8 @@ class PlateReader:
         blot are not found as blobs) and the more confident read is kept, or the longer one where it
         completes the short one (:func:`_completes`). The line grows by ``extend`` character heights, or
         by a character pitch per character the longest plate has beyond the line's blobs (or the read's
-        characters) where that is more: a blot joined to two characters cuts three from the line.
+        characters; at most the grammar's spread of lengths) where that is more: a blot joined to two
+        characters cuts them and those beyond them from the line.
         A plate one character short of the longest that accounts for every blob (a six-character Taiwan
         plate) is not read again: that second read was a fifth of the recogniser's passes on the Taiwan
         photographs and changed none of their reads. A shorter one is. Only under a positional grammar: a
@@ -182,8 +182,10 @@ class PlateReader:
         full = read.valid and len(read.text) >= min(hi, max(line.chars, hi - 1))
         if not self.settings.extend or full or not self.grammar.positional:
             return read
-        missing = hi - max(line.chars, len(read.text) if read.valid else 0)
-        pitch = line.length / max(line.chars, 1)
+        # at most as many characters as the grammar's plates differ in length: the lost ones may all lie at
+        # one end, and a short row of blobs beside the plate must not grow across the frame
+        missing = min(hi - lo, hi - max(line.chars, len(read.text) if read.valid else 0))
+        pitch = (line.length - line.char_width) / max(line.chars - 1, 1)  # centre to centre
         extend = max(self.settings.extend * line.char_height, missing * pitch)
         longer = self._read_views(grey, _lengthened(line, extend), None)
         if not longer.valid:
@@ -227,7 +229,7 @@ class PlateReader:
         return replace(
             read,
             text=checked,
-            raw=f"{read.raw} | glyph shapes: {checked}",
+            raw=f"{read.raw}{RAW_SEPARATOR}glyph shapes: {checked}",
             alternatives=alternatives[:_MAX_ALTERNATIVES],
         )
 
@@ -311,7 +313,7 @@ class PlateReader:
             round(confidence, 4),
             box,
             True,
-            raw=" | ".join(r.text for r in raws),
+            raw=RAW_SEPARATOR.join(r.text for r in raws),
             alternatives=tuple((t, round(c, 4)) for t, c in others[:_MAX_ALTERNATIVES]),
         )
 
@@ -325,8 +327,8 @@ def _completes(short: Read, longer: Read, blobs: int) -> bool:
         return False
     if len(short.text) < blobs and short.text in longer.text:
         return True
-    as_read = "".join(c for c in short.raw.split(" | ")[0] if c.isalnum())
-    return as_read != short.text and len(as_read) >= _MIN_HELD and as_read in longer.text
+    as_read = short.first_read
+    return as_read != short.text and as_read in longer.text
 
 
 def _class_changes(plate: str) -> frozenset[int]:

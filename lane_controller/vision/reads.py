@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from lane_controller.vision.engine import Image
 
@@ -24,14 +24,19 @@ class ReadKind(StrEnum):
     CONTAINER = "container"
 
 
+RAW_SEPARATOR: Final = " | "
+"""Between the views' texts (and later notes) in :attr:`Read.raw`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Read:
     """One plate or container number read in one frame.
 
     ``text`` is normalised (plates without spaces or dashes, container numbers as 11 compact characters);
     ``valid`` says it passes the plate grammar or the ISO 6346 check digit (only valid reads vote);
-    ``raw`` is what the recogniser said before corrections; ``alternatives`` are other valid readings of
-    the same text with their confidences, best first.
+    ``raw`` is what the recogniser said before corrections (a reader that reads several views of the text
+    joins their texts with `` | ``, the first view first; notes on later checks follow the same way);
+    ``alternatives`` are other valid readings of the same text with their confidences, best first.
     """
 
     kind: ReadKind
@@ -41,6 +46,11 @@ class Read:
     valid: bool
     raw: str = ""
     alternatives: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def first_read(self) -> str:
+        """The letters and digits the recogniser read in the first view, before any correction."""
+        return "".join(c for c in self.raw.split(RAW_SEPARATOR)[0].upper() if c.isascii() and c.isalnum())
 
 
 @dataclass(frozen=True, slots=True)

@@ -322,18 +322,19 @@ def test_a_short_read_is_retried_on_the_line_lengthened_at_both_ends():
 def test_a_line_cut_several_characters_short_is_lengthened_by_as_many_character_pitches():
     """A dirt blot joined to two characters cuts the plate's line after its fifth character: lengthening by
     one character height would reach one of the two it lost, so the line grows by a pitch per character
-    the grammar's longest plate has beyond the line's blobs (here two of 40 px)."""
+    the grammar's longest plate has beyond the line's blobs (here two of 44 px: five blobs 24 px wide
+    whose outer edges are 200 px apart)."""
     from lane_controller.vision.plates import PlateReader, PlateReaderSettings
 
     grey, line = _plate_line()  # five blobs 40 px apart, 200 px long
-    engine = _WidthEngine(wide=370, narrow_text="ABC-12", full_text="ABC-1234")
+    engine = _WidthEngine(wide=380, narrow_text="ABC-12", full_text="ABC-1234")
     reader = PlateReader(engine, settings=PlateReaderSettings(variants=(), binarised_view=False))  # type: ignore[arg-type]
     read = reader._read_line(grey, line)
     assert read.valid and read.text == "ABC1234"
-    # 80 px more at each end than the first read's crop (padded by 0.3 heights at each end)
-    assert max(engine.widths) / min(engine.widths) == pytest.approx((200 + 160 + 24) / (200 + 24), rel=0.01)
+    # 88 px more at each end than the first read's crop (padded by 0.3 heights at each end)
+    assert max(engine.widths) / min(engine.widths) == pytest.approx((200 + 176 + 24) / (200 + 24), rel=0.01)
     # the read's box grows with the line: the audit shows the whole plate
-    assert read.box[0] <= 200 - 80 and read.box[2] >= 400 + 80
+    assert read.box[0] <= 200 - 88 and read.box[2] >= 400 + 88
 
 
 def test_a_full_length_read_is_not_read_again_lengthened():
