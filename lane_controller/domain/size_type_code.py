@@ -18,8 +18,9 @@ LENGTH_CODES: Final = "1234ABCDEFGHKLMNP"
 """First character: the length (1-4 the 10-40 ft classes, A-P the other lengths)."""
 HEIGHT_WIDTH_CODES: Final = "024568" + "9CDEFLMNP"
 """Second character: height and width (0-9 for 2438 mm wide, C-P for the wider and taller classes)."""
-TYPE_GROUPS: Final = "GVBSRHUPTA"
-"""Third character: the type group (general purpose, ventilated, bulk, named cargo, thermal, tank, ...)."""
+TYPE_GROUPS: Final = "GVBSRHUPTAK"
+"""Third character: the type group (general purpose, ventilated, bulk, named cargo, thermal, open top,
+platform, tank, air/surface; K: the tank codes of the 1995 edition's later amendment)."""
 TYPE_DIGITS: Final = "0123456789"
 """Fourth character: the type within its group."""
 

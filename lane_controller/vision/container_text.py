@@ -7,9 +7,11 @@ They come back in every frame, so they would vote as a second truck plate and co
 real plate out of the lane's two. :func:`without_container_text` marks them invalid, keeping them for the
 record, where a valid container number was read in the same frame:
 
-- a plate that is part of a container number read there (its text or its characters as read), or
-- a plate that reads as an ISO 6346 size-and-type code (:func:`~lane_controller.domain.size_type_code.
-  reads_as_size_type_code`) and lies near that number's box (within ``_NEAR`` times its text height).
+- a plate that is part of a container number read there, letters and digits (its text or its first
+  view's characters as read), or
+- a plate that reads as an ISO 6346 size-and-type code, as corrected or as read (:func:`~lane_controller.
+  domain.size_type_code.size_type_cost`), and lies near that number's box (within ``_NEAR`` times the
+  box's smaller side).
 
 A frame without a container number read keeps its plates: an older four-character truck plate can look
 like a size-and-type code.
@@ -21,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from lane_controller.domain.ocr_confusions import clean_read
-from lane_controller.domain.size_type_code import reads_as_size_type_code
+from lane_controller.domain.size_type_code import DEFAULT_MAX_COST as SIZE_TYPE_MAX_COST
+from lane_controller.domain.size_type_code import size_type_cost
 from lane_controller.vision.reads import Box, Read, ReadKind
 
 _NEAR: Final = 2.0  # gap between a size-and-type code and its number's box, in the box's smaller sides
@@ -44,19 +46,26 @@ def without_container_text(reads: Sequence[Read]) -> tuple[Read, ...]:
 
 def _container_of(plate: Read, numbers: Sequence[Read]) -> str | None:
     """The container number whose text ``plate`` is, or None."""
-    as_read = clean_read(plate.raw.split(" | ")[0])
-    size_type = reads_as_size_type_code(plate.text)
+    as_read = plate.first_read
+    pieces = [p for p in (plate.text, as_read) if len(p) >= _MIN_PIECE and _mixed(p)]
+    size_type = min(size_type_cost(plate.text), size_type_cost(as_read)) <= SIZE_TYPE_MAX_COST
     for number in numbers:
-        pieces = (plate.text, as_read)
-        if any(len(p) >= _MIN_PIECE and p in number.text for p in pieces):
+        if any(p in number.text for p in pieces):
             return number.text
         if size_type and _near(plate.box, number.box):
             return number.text
     return None
 
 
+def _mixed(text: str) -> bool:
+    """Letters and digits both: a piece of a container number that a plate could share by chance would
+    be digits of its serial only; one that spans the owner code and the serial is that container's."""
+    return any(c.isalpha() for c in text) and any(c.isdigit() for c in text)
+
+
 def _near(box: Box, number: Box) -> bool:
-    """``box`` lies within ``_NEAR`` of the number box's smaller side (its text's height) of it."""
+    """``box`` lies within ``_NEAR`` times the number box's smaller side of it (a one-line number's text
+    height; a stacked number's box is two lines tall, a vertical one's a character wide)."""
     reach = _NEAR * min(number[2] - number[0], number[3] - number[1])
     dx = max(number[0] - box[2], box[0] - number[2], 0)
     dy = max(number[1] - box[3], box[1] - number[3], 0)

@@ -27,11 +27,13 @@ class ScriptedReader:
     kind: ReadKind
     texts: dict[str, list[tuple[str, float, bool]]]
     seen: list[tuple[str | None, tuple[int, ...]]] = field(default_factory=list)
+    boxes: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    """Where a text is read, if not at (1, 2, 11, 12)."""
 
     def read(self, image: Image, *, camera: str | None = None) -> FrameReads:
         self.seen.append((camera, image.shape))
         reads = tuple(
-            Read(self.kind, text, conf, (1, 2, 11, 12), valid)
+            Read(self.kind, text, conf, self.boxes.get(text, (1, 2, 11, 12)), valid)
             for text, conf, valid in self.texts.get(camera or "", [])
         )
         return FrameReads(image_sha256(image), camera, reads)
@@ -102,20 +104,29 @@ def test_a_containers_size_type_code_read_as_a_plate_does_not_vote() -> None:
     """The plate reader takes the size-and-type code beside the container's number for a plate (22G1 as
     22-GI); in frames where that number was read it is set aside and kept as an observation only."""
     cams = cameras()
-    containers = ScriptedReader(ReadKind.CONTAINER, {"rear": [("CSQU3054383", 0.9, True)]})
-    plates = ScriptedReader(ReadKind.PLATE, {"rear": [("22GI", 0.8, True)], "side": [("KLA1234", 0.6, True)]})
+    containers = ScriptedReader(
+        ReadKind.CONTAINER,
+        {"rear": [("CSQU3054383", 0.9, True)]},
+        boxes={"CSQU3054383": (800, 120, 1120, 170)},
+    )
+    plates = ScriptedReader(
+        ReadKind.PLATE,
+        {"rear": [("22GI", 0.8, True), ("KLA1234", 0.6, True)], "side": [("KLA1234", 0.7, True)]},
+        boxes={"22GI": (822, 180, 918, 220), "KLA1234": (140, 540, 320, 580)},
+    )
     recognizer = LaneRecognizer(cams, [plates, containers], settings=FAST)
     try:
         result = recognizer.recognize("X1", "s1")
     finally:
         for cam in cams.values():
             cam.close()
+    # the truck's plate, read beside the code in the rear camera's frames, still votes there
     assert [p.text for p in result.plates] == ["KLA1234"]
-    assert result.plates[0].agreement == pytest.approx(1.0)
+    assert (result.plates[0].votes, result.plates[0].agreement) == (4, pytest.approx(1.0))
     rear = [
         (o.text, o.accepted) for o in result.observations if o.camera == "rear" and o.kind.value == "plate"
     ]
-    assert rear == [("22GI", False)] * 2
+    assert rear == [("22GI", False), ("KLA1234", True)] * 2
 
 
 def test_real_readers_on_a_synthetic_gate_scene_vote_only_the_trucks_plate() -> None:
