@@ -37,6 +37,7 @@ Image = npt.NDArray[np.uint8]
 
 RECOGNISER_HEIGHT = 64
 """The recogniser network's input height in pixels (EasyOCR's English model)."""
+_MIN_WIDTH = 8  # columns the network's pooling needs
 
 
 class OcrUnavailable(RuntimeError):
@@ -153,9 +154,16 @@ class OcrEngine:
         column 0 the CTC blank) for each grey crop, already ``RECOGNISER_HEIGHT`` pixels tall: one forward
         pass gives what every alphabet is decoded from (:meth:`recognize` reruns the network once per
         allowlist). Crops are batched with others at most ``batch_spread`` times as wide (a batch is padded
-        to its widest crop); ``threads``: torch's intra-op threads for this call (0: the engine's)."""
+        to its widest crop); ``threads``: torch's intra-op threads for this call (0: the engine's).
+        Raises ValueError for a crop that is not grey and ``RECOGNISER_HEIGHT`` tall, or is empty."""
         import torch  # noqa: PLC0415 - imported once the engine exists
 
+        for i, image in enumerate(images):
+            if image.ndim != 2 or image.shape[0] != RECOGNISER_HEIGHT or image.shape[1] < 1:
+                raise ValueError(
+                    f"crop {i}: the recogniser takes grey crops {RECOGNISER_HEIGHT} px tall and at least 1 px"
+                    f" wide, not shape {image.shape}"
+                )
         order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
         out: list[npt.NDArray[np.float32]] = [np.zeros((0, 0), dtype=np.float32)] * len(images)
         batches: list[list[int]] = []
@@ -166,8 +174,7 @@ class OcrEngine:
                 batches.append([i])
         with self._lock, torch.no_grad():
             previous = torch.get_num_threads()
-            if threads:
-                torch.set_num_threads(threads)
+            torch.set_num_threads(threads or self.threads)
             try:
                 for batch in batches:
                     self._forward(torch, images, batch, out)
@@ -178,13 +185,15 @@ class OcrEngine:
     def _forward(
         self, torch: Any, images: Sequence[Image], batch: list[int], out: list[npt.NDArray[np.float32]]
     ) -> None:
-        width = max(images[i].shape[1] for i in batch)
+        # the network's pooling needs 8 columns: a narrower batch is padded like any other
+        width = max(_MIN_WIDTH, *(images[i].shape[1] for i in batch))
         stack = np.stack(
             [np.pad(images[i], ((0, 0), (0, width - images[i].shape[1])), mode="edge") for i in batch]
         )
-        tensor = torch.from_numpy(stack.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
-        preds = self._reader.recognizer(tensor, torch.zeros((len(batch), 1), dtype=torch.long))
-        probs = torch.softmax(preds, dim=2).numpy().astype(np.float32)
+        tensor = torch.from_numpy(stack.astype(np.float32) / 127.5 - 1.0).unsqueeze(1).to(self.device)
+        no_text = torch.zeros((len(batch), 1), dtype=torch.long, device=self.device)
+        preds = self._reader.recognizer(tensor, no_text)
+        probs = torch.softmax(preds, dim=2).cpu().numpy().astype(np.float32)
         for k, i in enumerate(batch):
             # time steps past the crop's own width only saw padding
             steps = max(1, int(np.ceil(probs.shape[1] * images[i].shape[1] / width)))

@@ -60,3 +60,16 @@ def test_posteriors_decode_to_the_text_and_batching_changes_nothing(ocr_engine):
         assert abs(batched.shape[0] - one.shape[0]) <= 1  # the padding's time steps are cut off
         assert _greedy(batched, characters) == _greedy(one, characters)
     assert [_greedy(p, characters) for p in alone] == ["CSQU", "3054383", "KLA1234"]
+
+
+@pytest.mark.parametrize("shape", [(64, 200, 3), (32, 200), (64, 0)])
+def test_posteriors_refuse_a_crop_the_network_cannot_take(ocr_engine, shape):
+    with pytest.raises(ValueError, match=r"crop 1: .*64 px tall") as refused:
+        ocr_engine.posteriors([np.zeros((64, 100), np.uint8), np.zeros(shape, np.uint8)])
+    assert str(refused.value).endswith(f"not shape {tuple(shape)}")
+
+
+def test_posteriors_of_a_crop_narrower_than_the_network_needs(ocr_engine):
+    """Alone in its batch a crop under 8 px wide is padded, as a batch is padded to its widest crop."""
+    [probs] = ocr_engine.posteriors([np.full((64, 3), 200, np.uint8)])
+    assert probs.shape == (1, 1 + len(ocr_engine.characters))
