@@ -19,8 +19,8 @@ For one frame (:meth:`PlateReader.read`):
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
    best mean over its views, or the plate their characters vote for position by position where that has
    more support (``character_vote``). An ``H``, ``M``, ``N`` or ``W`` in it is then checked against its
-   glyph's shape (``glyph_check``): the recogniser reads a condensed plate ``M`` as ``H``. Reads of the same
-   plate are merged.
+   glyph's shape, and a digit against its glyph's width (``glyph_check``): the recogniser reads a condensed
+   plate ``M`` as ``H`` and a bar-shaped ``1`` as ``7``. Reads of the same plate are merged.
 4. Fallback (``detector_fallback``): when nothing valid was found, the CRAFT detector runs on a copy at most
    ``detector_size`` pixels large and its boxes are read the same way.
 
@@ -88,7 +88,8 @@ class PlateReaderSettings:
     side, an italic font) is cut out with them set upright (:func:`~lane_controller.vision.plate_locate.
     with_slant`; horizontal pixels per vertical pixel; 0 disables it).
     ``glyph_check``: an ``H``, ``M``, ``N`` or ``W`` in a valid read is checked against its glyph's shape
-    (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them.
+    (:mod:`~lane_controller.vision.glyph_shapes`) and replaced where the shape clearly shows another of them;
+    a digit on a glyph as narrow as a bar becomes a ``1``.
     """
 
     work_size: int = 1600
@@ -217,7 +218,7 @@ class PlateReader:
         return self._check_glyphs(first.image, read)
 
     def _check_glyphs(self, line_image: Image, read: Read) -> Read:
-        """``read`` with its H/M/N/W letters as their glyphs' shapes show them (``glyph_check``); the
+        """``read`` with its H/M/N/W letters and 1s as their glyphs' shapes show them (``glyph_check``); the
         recogniser's plate is kept as the first alternative and the change is noted in ``raw``."""
         if not self.settings.glyph_check or not read.valid:
             return read

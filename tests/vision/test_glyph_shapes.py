@@ -40,6 +40,11 @@ def _glyph(char: str) -> np.ndarray:
     elif char == "1":
         line((w // 2 + 4, 0), (w // 2 + 4, h - 1))
         line((w // 2 + 4, 0), (w // 2 - 12, 16))  # the flag
+    elif char == "|":  # a 1 as Taiwan's plate font draws it: a plain bar
+        line((w // 2, 0), (w // 2, h - 1))
+    elif char == "7":
+        line((left, s // 2), (right, s // 2))
+        line((right, s // 2), (w // 3, h - 1))
     elif char == "0":
         cv2.rectangle(g, (s // 2, s // 2), (w - 1 - s // 2, h - 1 - s // 2), 255, s)
     else:
@@ -104,8 +109,31 @@ def test_letters_read_right_stay_as_they_are():
     assert check_letters(line, "MWN1001", pad=PAD, splits=SPLITS) == "MWN1001"
 
 
-def test_a_plate_without_confusable_letters_is_not_looked_at():
-    assert check_letters(np.zeros((3, 3), np.uint8), "ABC1234", pad=PAD, splits=SPLITS) == "ABC1234"
+def test_a_plate_without_confusable_letters_or_digits_is_not_looked_at(monkeypatch):
+    import lane_controller.vision.glyph_shapes as glyph_shapes
+
+    def cut(*_args):
+        raise AssertionError("the line was cut into glyphs")
+
+    monkeypatch.setattr(glyph_shapes, "_line_glyphs", cut)
+    assert check_letters(np.zeros((3, 3), np.uint8), "ABC1111", pad=PAD, splits=SPLITS) == "ABC1111"
+    with pytest.raises(AssertionError, match="cut into glyphs"):
+        check_letters(np.zeros((3, 3), np.uint8), "ABC1711", pad=PAD, splits=SPLITS)
+
+
+@pytest.mark.parametrize(
+    ("truth", "read", "expected"),
+    [
+        ("MWN-|7|0", "MWN7700", "MWN1710"),  # bars read as a 7 and a 0 are 1s; the 7 stays
+        ("MWN-1001", "MWN1001", "MWN1001"),  # a 1 with a flag is read right and left alone
+        ("MWN-7007", "MWN7007", "MWN7007"),  # no glyph is a bar
+    ],
+)
+def test_a_digit_on_a_glyph_as_narrow_as_a_bar_is_a_1(truth, read, expected):
+    """Only the 1 is a bar: a digit read on a glyph under half as wide as the plate's median glyph is one
+    (the recogniser reads Taiwan's bar-shaped 1 as a 7 or a 0)."""
+    line = render_line(truth)
+    assert check_letters(line, read, pad=PAD, splits=SPLITS) == expected
 
 
 def test_glyphs_that_do_not_match_the_plate_leave_it_as_read():

@@ -24,6 +24,7 @@ TAIWAN_FILES = (
     "tw_078.jpg",  # MNF2931: F, 2 and 9 joined to the plate's border; a dealer's name below
     "tw_184.jpg",  # TDF3809: the T's arm joined to the border, its stem read as I
     "tw_288.jpg",  # KZK922: the first K and the last 2 faint, read ZK92 until the line grew by whole pitches
+    "tw_170.jpg",  # NLN1705: the bar-shaped 1 read 7, a 1 by its glyph's width
 )
 BRAZIL_FILES = (
     "AYO9034.jpg",
