@@ -44,7 +44,7 @@ from lane_controller.vision.container_assembly import (
     completed_check_digits,
     stacked_pairs,
 )
-from lane_controller.vision.engine import RECOGNISER_HEIGHT, Image, OcrEngine
+from lane_controller.vision.engine import RECOGNISER_HEIGHT, Image, OcrEngine, PosteriorSource
 from lane_controller.vision.reads import Box, FrameReads, Read, ReadKind, image_sha256
 from lane_controller.vision.text_lines import GroupKind, TextGroup, localise
 
@@ -528,23 +528,21 @@ def _one(line: LineRead) -> LineRead:
 
 class _Posteriors:
     """The engine's :meth:`~lane_controller.vision.engine.OcrEngine.posteriors` at this reader's thread
-    count, where the engine has them (another engine, a test double, may offer only ``recognize``)."""
+    count, where the engine is a :class:`~lane_controller.vision.engine.PosteriorSource` (another engine, a
+    test double, may offer only ``recognize``)."""
 
     def __init__(self, engine: OcrEngine, threads: int) -> None:
         self.threads = threads
-        self._posteriors = getattr(engine, "posteriors", None)
-        self.characters: str = getattr(engine, "characters", "") if self._posteriors is not None else ""
+        self._source = engine if isinstance(engine, PosteriorSource) else None
+        self.characters = self._source.characters if self._source is not None else ""
 
     @property
     def available(self) -> bool:
-        return self._posteriors is not None and bool(self.characters)
+        return self._source is not None and bool(self.characters)
 
     def __call__(self, images: list[Image]) -> list[npt.NDArray[np.float32]]:
-        assert self._posteriors is not None
-        result: list[npt.NDArray[np.float32]] = self._posteriors(
-            images, threads=self.threads, batch_spread=_BATCH_SPREAD
-        )
-        return result
+        assert self._source is not None, "no posteriors: check available first"
+        return self._source.posteriors(images, threads=self.threads, batch_spread=_BATCH_SPREAD)
 
 
 class ContainerReader:

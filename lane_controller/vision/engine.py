@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,23 @@ Image = npt.NDArray[np.uint8]
 RECOGNISER_HEIGHT = 64
 """The recogniser network's input height in pixels (EasyOCR's English model)."""
 _MIN_WIDTH = 8  # columns the network's pooling needs
+
+
+@runtime_checkable
+class PosteriorSource(Protocol):
+    """An engine that gives its recogniser network's posteriors (:meth:`OcrEngine.posteriors`); readers
+    that decode them themselves check for it and fall back to ``recognize`` where it is missing."""
+
+    @property
+    def characters(self) -> str:
+        """The network's characters in output order, after the CTC blank."""
+        ...
+
+    def posteriors(
+        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = 1.35
+    ) -> list[npt.NDArray[np.float32]]:
+        """Per-time-step character probabilities for each crop."""
+        ...
 
 
 class OcrUnavailable(RuntimeError):

@@ -386,6 +386,34 @@ def test_reader_reads_a_horizontal_code_and_keeps_sha_and_box(reader):
     assert ContainerNumber.parse(best.text)
 
 
+class _RecogniseOnly:
+    """An engine that offers ``recognize`` and ``detect`` but not the network's posteriors."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.calls = 0
+
+    def recognize(self, *args, **kwargs):
+        self.calls += 1
+        return self._engine.recognize(*args, **kwargs)
+
+    def detect(self, *args, **kwargs):
+        return self._engine.detect(*args, **kwargs)
+
+
+def test_an_engine_without_posteriors_is_read_through_recognize(ocr_engine):
+    from lane_controller.vision.containers import ContainerReader
+    from lane_controller.vision.engine import PosteriorSource
+
+    engine = _RecogniseOnly(ocr_engine)
+    assert not isinstance(engine, PosteriorSource)
+    image = frame()
+    put_line(image, "CSQU 305438 3", 600, 400)
+    best = best_valid(ContainerReader(engine).read(image))  # type: ignore[arg-type]
+    assert best is not None and best.text == CODE
+    assert engine.calls > 0
+
+
 @pytest.mark.parametrize(
     ("panel", "ink"),
     [((40, 40, 150), (255, 255, 255)), ((200, 200, 200), (20, 20, 20))],
