@@ -29,11 +29,6 @@ DEFAULT_MAX_COST: Final = 2
 """OCR confusion cost a read may need to be a size-and-type code (``2261``: a G read as 6 costs 2)."""
 
 
-def is_size_type_code(text: str) -> bool:
-    """Whether ``text`` (separators ignored) is a size-and-type code exactly as written."""
-    return size_type_cost(text) == 0
-
-
 def reads_as_size_type_code(text: str, max_cost: int = DEFAULT_MAX_COST) -> bool:
     """Whether ``text`` is a size-and-type code once OCR confusions costing at most ``max_cost`` in all
     are undone (``22GI``, ``2261``, ``45R1``)."""

@@ -10,7 +10,7 @@ record, where a valid container number was read in the same frame:
 - a plate that is part of a container number read there, letters and digits (its text or its first
   view's characters as read), or
 - a plate that reads as an ISO 6346 size-and-type code, as corrected or as read (:func:`~lane_controller.
-  domain.size_type_code.size_type_cost`), and lies near that number's box (within ``_NEAR`` times the
+  domain.size_type_code.reads_as_size_type_code`), and lies near that number's box (within ``_NEAR`` times the
   box's smaller side).
 
 A frame without a container number read keeps its plates: an older four-character truck plate can look
@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from lane_controller.domain.size_type_code import DEFAULT_MAX_COST as SIZE_TYPE_MAX_COST
-from lane_controller.domain.size_type_code import size_type_cost
+from lane_controller.domain.size_type_code import reads_as_size_type_code
 from lane_controller.vision.reads import Box, Read, ReadKind
 
 _NEAR: Final = 2.0  # gap between a size-and-type code and its number's box, in the box's smaller sides
@@ -48,7 +47,7 @@ def _container_of(plate: Read, numbers: Sequence[Read]) -> str | None:
     """The container number whose text ``plate`` is, or None."""
     as_read = plate.first_read
     pieces = [p for p in (plate.text, as_read) if len(p) >= _MIN_PIECE and _mixed(p)]
-    size_type = min(size_type_cost(plate.text), size_type_cost(as_read)) <= SIZE_TYPE_MAX_COST
+    size_type = reads_as_size_type_code(plate.text) or reads_as_size_type_code(as_read)
     for number in numbers:
         if any(p in number.text for p in pieces):
             return number.text

@@ -6,17 +6,13 @@ import math
 
 import pytest
 
-from lane_controller.domain.size_type_code import (
-    is_size_type_code,
-    reads_as_size_type_code,
-    size_type_cost,
-)
+from lane_controller.domain.size_type_code import reads_as_size_type_code, size_type_cost
 
 
 @pytest.mark.parametrize("code", ["22G1", "45R1", "42G1", "L5G1", "22T6", "25U1", "M2B0", "42P3", "22-G1"])
 def test_codes_as_written(code: str) -> None:
-    assert is_size_type_code(code)
     assert size_type_cost(code) == 0
+    assert reads_as_size_type_code(code, max_cost=0)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +27,7 @@ def test_codes_as_written(code: str) -> None:
 def test_reads_cost_their_confusions(read: str, cost: int) -> None:
     assert size_type_cost(read) == cost
     assert reads_as_size_type_code(read) is (cost <= 2)
-    assert not is_size_type_code(read)
+    assert not reads_as_size_type_code(read, max_cost=0)
 
 
 @pytest.mark.parametrize(
