@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Final
 
 from lane_controller.domain.size_type_code import reads_as_size_type_code
-from lane_controller.vision.reads import Box, Read, ReadKind
+from lane_controller.vision.reads import RAW_SEPARATOR, Box, Read, ReadKind
 
 _NEAR: Final = 2.0  # gap between a size-and-type code and its number's box, in the box's smaller sides
 _MIN_PIECE: Final = 4  # characters a plate must have to count as a piece of a container number
@@ -39,7 +39,11 @@ def without_container_text(reads: Sequence[Read]) -> tuple[Read, ...]:
     out = []
     for read in reads:
         owner = _container_of(read, numbers) if read.kind is ReadKind.PLATE and read.valid else None
-        out.append(read if owner is None else replace(read, valid=False, raw=f"{read.raw} | text of {owner}"))
+        out.append(
+            read
+            if owner is None
+            else replace(read, valid=False, raw=f"{read.raw}{RAW_SEPARATOR}text of {owner}")
+        )
     return tuple(out)
 
 

@@ -84,8 +84,6 @@ RIVAL_DISTANCE: Final = 2
 _LINE_HEIGHT: Final = RECOGNISER_HEIGHT
 """The recogniser's input height: crops are scaled to it once, here."""
 _MAX_LINE_WIDTH: Final = 1600
-_BATCH_SPREAD: Final = 1.35
-"""Crops are batched with others at most this much wider (a batch is padded to its widest crop)."""
 
 
 class Alphabet(StrEnum):
@@ -542,7 +540,7 @@ class _Posteriors:
 
     def __call__(self, images: list[Image]) -> list[npt.NDArray[np.float32]]:
         assert self._source is not None, "no posteriors: check available first"
-        return self._source.posteriors(images, threads=self.threads, batch_spread=_BATCH_SPREAD)
+        return self._source.posteriors(images, threads=self.threads)
 
 
 class ContainerReader:

@@ -38,6 +38,8 @@ Image = npt.NDArray[np.uint8]
 RECOGNISER_HEIGHT = 64
 """The recogniser network's input height in pixels (EasyOCR's English model)."""
 _MIN_WIDTH = 8  # columns the network's pooling needs
+BATCH_SPREAD = 1.35
+"""Crops are batched with others at most this much wider (a batch is padded to its widest crop)."""
 
 
 @runtime_checkable
@@ -51,7 +53,7 @@ class PosteriorSource(Protocol):
         ...
 
     def posteriors(
-        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = 1.35
+        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = BATCH_SPREAD
     ) -> list[npt.NDArray[np.float32]]:
         """Per-time-step character probabilities for each crop."""
         ...
@@ -165,7 +167,7 @@ class OcrEngine:
         return "".join(self._reader.character)
 
     def posteriors(
-        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = 1.35
+        self, images: Sequence[Image], *, threads: int = 0, batch_spread: float = BATCH_SPREAD
     ) -> list[npt.NDArray[np.float32]]:
         """The recogniser network's per-time-step character probabilities (time steps x (1 + characters),
         column 0 the CTC blank) for each grey crop, already ``RECOGNISER_HEIGHT`` pixels tall: one forward

@@ -12,8 +12,8 @@ For one frame (:meth:`PlateReader.read`):
    at other widths (``variants``), binarised (``binarised_view``) and sharpened (``sharpened_view``). A row
    whose read is no plate of the grammar's longest length is read again lengthened at both ends
    (``extend``, or a character pitch per character it misses), unless it is one character short and
-   accounts for every blob. A frame that is itself
-   plate-shaped (a plate crop) and gave no valid row is also read whole.
+   accounts for every blob. A frame that is itself plate-shaped (a plate crop) and gave no valid row is
+   also read whole.
 3. Correct: the grammar turns each raw text into valid plates with a correction cost; a view votes for its
    cheapest plates with the recogniser's confidence, lowered by ``cost_penalty`` per unit of cost (a plate
    whose length is not the row's blob count costs ``length_cost`` more); a row's read is the plate with the
