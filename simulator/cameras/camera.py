@@ -43,8 +43,9 @@ class SyntheticCameraStatus:
 
 class SyntheticCamera:
     """Renders the truck in view on demand: ``latest()`` gives a new frame at most every ``1/fps`` s;
-    ``frames()`` renders frames ``interval_s`` apart in real time. ``show(seed)`` puts a truck in view
-    (None: the lane is empty); ``stall()`` freezes the stream as a dead camera does."""
+    ``frames()`` renders frames ``interval_s`` apart in real time, as many as fall due in its time-out.
+    ``show(seed)`` puts a truck in view (None: the lane is empty); ``stall()`` freezes the stream as a
+    dead camera does."""
 
     def __init__(
         self, camera_id: str, *, truck: int | None = 0, options: SceneOptions | None = None, fps: float = 10.0
@@ -102,14 +103,16 @@ class SyntheticCamera:
         return last
 
     def frames(self, n: int, *, interval_s: float = 0.2, timeout_s: float = 2.0) -> list[SyntheticFrame]:
-        """``n`` new frames ``interval_s`` apart (none from a stalled camera), within ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+        """``n`` new frames ``interval_s`` apart (none from a stalled camera), as many as fall due within
+        ``timeout_s``. Frames are rendered on demand and rendering is not counted against ``timeout_s``:
+        a real camera delivers at its frame rate however busy the host is, so the count depends only on
+        ``n``, the spacing and the time-out, never on how fast this machine renders."""
+        spacing = max(interval_s, 1.0 / self._fps)
+        due = n if spacing <= 0 else min(n, 1 + int(timeout_s / spacing + 1e-9))
         out: list[SyntheticFrame] = []
-        while len(out) < n and not self._closed.is_set() and not self._stalled:
+        while len(out) < due and not self._closed.is_set() and not self._stalled:
             if out:
-                wait = out[-1].monotonic + max(interval_s, 1.0 / self._fps) - time.monotonic()
-                if time.monotonic() + max(wait, 0.0) > deadline:
-                    break
+                wait = out[-1].monotonic + spacing - time.monotonic()
                 if wait > 0 and self._closed.wait(wait):
                     break
             with self._lock:

@@ -194,9 +194,7 @@ def test_synthetic_camera_streams_frames_of_the_truck_in_view() -> None:
     assert camera.latest() is None
     camera.open()
     try:
-        start = time.monotonic()
         frames = camera.frames(3, interval_s=0.02, timeout_s=2.0)
-        assert time.monotonic() - start < 2.0
         assert [f.seq for f in frames] == [0, 1, 2]
         assert all(b.monotonic - a.monotonic >= 0.02 for a, b in itertools.pairwise(frames))
         assert np.array_equal(frames[1].image, render_scene(3, SceneOptions(**SMALL), variant=1).image)
@@ -212,8 +210,8 @@ def test_synthetic_camera_streams_frames_of_the_truck_in_view() -> None:
 
         camera.stall()
         start = time.monotonic()
-        assert camera.frames(2, timeout_s=2.0) == []
-        assert time.monotonic() - start < 0.1
+        assert camera.frames(2, timeout_s=60.0) == []
+        assert time.monotonic() - start < 30.0  # a stalled camera answers at once, not at its time-out
         status = camera.status()
         assert status.stalled
         assert not status.connected
@@ -247,3 +245,26 @@ def test_a_plates_characters_stand_apart_and_its_dash_is_short():
     joined = np.zeros_like(mask)
     drawing.put(joined, "KLA-1234", x=10, y=20, height=30, thickness=4)
     assert cv2.connectedComponents((joined > 127).astype(np.uint8))[0] - 1 < 8
+
+
+def test_synthetic_camera_gives_every_frame_due_however_slowly_the_host_renders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The number of frames depends on the count, the spacing and the time-out only: a render slower
+    than the whole time-out (a loaded host) still gives every frame due, and a time-out shorter than the
+    spacing gives only the first."""
+    camera = SyntheticCamera("rear", truck=3, options=SceneOptions(**SMALL), fps=100.0)
+    render = camera._scene
+
+    def slow_scene() -> object:
+        time.sleep(0.3)
+        return render()
+
+    monkeypatch.setattr(camera, "_scene", slow_scene)
+    camera.open()
+    try:
+        assert [f.seq for f in camera.frames(3, interval_s=0.01, timeout_s=0.2)] == [0, 1, 2]
+        assert [f.seq for f in camera.frames(3, interval_s=0.5, timeout_s=0.2)] == [3]
+        assert len(camera.frames(5, interval_s=0.1, timeout_s=0.25)) == 3  # due at 0, 0.1 and 0.2 s
+    finally:
+        camera.close()
