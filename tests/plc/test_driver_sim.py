@@ -94,8 +94,13 @@ def test_delay_silence_and_exceptions(name, kind, caplog, monkeypatch):
     with caplog.at_level(logging.INFO, logger="lane_controller.plc.hub"):
         run(body)
     hub_lines = [rec for rec in caplog.records if rec.name == "lane_controller.plc.hub"]
-    # one line when it became unavailable and one when it came back, per episode (two episodes)
-    assert [rec.levelname for rec in hub_lines] == ["WARNING", "INFO", "WARNING", "INFO"], hub_lines
+    # one line when it became unavailable and one when it came back, per episode: the two made here
+    # (silence, exceptions), and on a loaded host perhaps one more where a delayed reply ran past its
+    # time-out; never two warnings or two recoveries in a row
+    levels = [rec.levelname for rec in hub_lines]
+    assert len(levels) >= 4 and levels == ["WARNING", "INFO"] * (len(levels) // 2), hub_lines
+    warnings = " ".join(rec.getMessage() for rec in hub_lines if rec.levelname == "WARNING")
+    assert "no reply within 100 ms" in warnings and "Modbus exception 4" in warnings, warnings
 
 
 @profiles
