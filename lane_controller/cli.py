@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from lane_controller import __version__
+from lane_controller import __version__, exit_codes
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -39,13 +40,26 @@ def _cmd_cn_import(args: argparse.Namespace) -> int:
     return run_cn_import(args.db, args.file, sys.stdout, as_json=args.json, stations_file=args.stations)
 
 
+def _cmd_cn_confirm_seal(args: argparse.Namespace) -> int:
+    from lane_controller.customs.cli_handlers import run_cn_confirm_seal
+
+    return run_cn_confirm_seal(
+        args.db,
+        args.cn_number,
+        officer_id=args.officer,
+        photo=args.photo,
+        evidence_dir=args.evidence_dir,
+        out=sys.stdout,
+    )
+
+
 def _cmd_demo_lane(args: argparse.Namespace) -> int:
     from lane_controller.lanes.demo import run_exit_demo
     from lane_controller.store.cli_handlers import open_migrated_engine
 
     engine = open_migrated_engine(args.db, sys.stderr)
     if engine is None:
-        return 2
+        return exit_codes.ENVIRONMENT
     try:
         return run_exit_demo(engine, sys.stdout, ocr=not args.fixed_reads)
     finally:
@@ -84,13 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lane-controller",
         description="Controller for automated container-yard exit and entry lanes.",
+        epilog="exit status: 0 done; 1 findings (records rejected, audit chain broken); 2 bad command "
+        "line or input, nothing changed; 3 the database cannot be used (unreachable, wrong URL, not "
+        "migrated); 4 nothing to do (an empty input); 141 standard output closed (… | head)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--db",
         metavar="URL",
         default=None,
-        help="database URL (default: $LANE_CONTROLLER_DB, else sqlite:///var/lane-controller.db)",
+        help="database URL (default: $LANE_CONTROLLER_DB, else sqlite:///var/lane-controller.db, a file "
+        "in var/ under the working folder, not /var)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -141,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     cn_import = cn_commands.add_parser(
         "import",
         help="validate and store CN messages from a JSON or JSONL file ('-' for stdin); each record is "
-        "accepted or rejected on its own. Exit 0: all accepted; 1: some rejected; 2: nothing imported",
+        "accepted or rejected on its own. Exit 0: all accepted; 1: some rejected; 2: the file is unusable, "
+        "nothing imported; 3: database unusable; 4: no records in the file",
     )
     cn_import.add_argument("file", type=Path, help="JSON (one object or an array) or JSONL file")
     cn_import.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -153,6 +172,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="destination station table (code,name_zh,name_en); default: the packaged working list",
     )
     cn_import.set_defaults(handler=_cmd_cn_import)
+    confirm = cn_commands.add_parser(
+        "confirm-seal",
+        help="record a dedicated officer's (專責人員) confirmation of a CN's vehicle seal (phase 1), with a "
+        "photo kept as evidence named by its SHA-256; audited under the officer's id. Exit 0 recorded; "
+        "1 refused (unknown CN, nothing to confirm, already confirmed); 2 unusable photo; 3 database",
+    )
+    confirm.add_argument("cn_number", metavar="CN", help="the CN number")
+    confirm.add_argument("--officer", required=True, metavar="ID", help="the officer's id")
+    confirm.add_argument("--photo", required=True, type=Path, metavar="FILE", help="JPEG or PNG photo")
+    confirm.add_argument(
+        "--evidence-dir",
+        type=Path,
+        default=Path("var/evidence"),
+        metavar="DIR",
+        help="where photos are kept (default: var/evidence under the working folder)",
+    )
+    confirm.set_defaults(handler=_cmd_cn_confirm_seal)
 
     demo_lane = commands.add_parser(
         "demo-lane",
@@ -189,10 +225,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into a closed pipe raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (:mod:`lane_controller.exit_codes`)."""
     args = build_parser().parse_args(argv)
-    status: int = args.handler(args)
+    try:
+        status: int = args.handler(args)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return exit_codes.BROKEN_PIPE
+    except Exception as exc:
+        from lane_controller.store.db import database_problem, resolve_db_url
+
+        problem = database_problem(exc, resolve_db_url(args.db))
+        if problem is None:
+            raise
+        print(f"lane-controller: {problem}", file=sys.stderr)
+        return exit_codes.ENVIRONMENT
     return status
 
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 if [ -z "${LANE_CONTROLLER_DB:-}" ]; then
+    mkdir -p var/demo
     rm -f var/demo/lane-controller.db var/demo/lane-controller.db-wal var/demo/lane-controller.db-shm
     export LANE_CONTROLLER_DB=sqlite:///var/demo/lane-controller.db
 fi

@@ -80,6 +80,7 @@ def sqlite_url(path: Path) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
+        (tmp_path / "store").mkdir()
         return sqlite_url(tmp_path / "store" / "lane.db")
     url: str = request.getfixturevalue("pg_schema_url")
     return url

@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from lane_controller.customs.cn_ingest import CNIngestor, ImportReport
-from lane_controller.customs.cn_records import InputFormatError, iter_records
+from lane_controller import exit_codes
+from lane_controller.customs.cn_ingest import CNIngestor, ImportReport, ImportSource
+from lane_controller.customs.cn_records import InputFormatError, RecordSource
+from lane_controller.customs.seal_confirmation import ConfirmationRefused, confirm_seal, read_photo
 from lane_controller.domain.stations import StationTable
 from lane_controller.store.cli_handlers import open_migrated_engine
-
-EXIT_ALL_ACCEPTED = 0
-EXIT_SOME_REJECTED = 1
-EXIT_NOT_RUN = 2
 
 
 def _print_report(report: ImportReport, out: TextIO) -> None:
@@ -33,30 +31,35 @@ def _print_report(report: ImportReport, out: TextIO) -> None:
 def run_cn_import(
     db_url: str | None, path: Path, out: TextIO, *, as_json: bool = False, stations_file: Path | None = None
 ) -> int:
-    """Import a JSON/JSONL file of CN messages; 0 all accepted, 1 some rejected, 2 nothing could run."""
+    """Import a JSON/JSONL file of CN messages. Exit 0 all accepted, 1 some rejected, 2 the input or a
+    station table is unusable (nothing stored), 3 the database cannot be used, 4 no records at all."""
     try:
         stations = StationTable.from_csv(stations_file) if stations_file else StationTable.packaged()
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"cn import: station table: {exc}\n")
-        return EXIT_NOT_RUN
+        return exit_codes.USAGE
+    stdin = str(path) == "-"
+    if not stdin and not path.is_file():
+        sys.stderr.write(f"cn import: {path}: no such file\n")
+        return exit_codes.USAGE
     engine = open_migrated_engine(db_url, sys.stderr)
     if engine is None:
-        return EXIT_NOT_RUN
+        return exit_codes.ENVIRONMENT
     try:
         ingestor = CNIngestor(engine, stations)
         try:
-            if str(path) == "-":
-                report = ingestor.ingest_all(iter_records(sys.stdin))
-            else:
-                with path.open(encoding="utf-8") as stream:
-                    report = ingestor.ingest_all(
-                        iter_records(stream, jsonl=True if path.suffix == ".jsonl" else None)
-                    )
-        except (OSError, UnicodeDecodeError, InputFormatError) as exc:
-            sys.stderr.write(f"cn import: {path}: {exc}\n")
-            return EXIT_NOT_RUN
+            with sys.stdin.buffer if stdin else path.open("rb") as stream:
+                records = RecordSource(stream, jsonl=True if path.suffix.lower() == ".jsonl" else None)
+                source = ImportSource(str(path), lambda: records.sha256)
+                report = ingestor.ingest_all(records.records(), source)
+        except (OSError, InputFormatError) as exc:
+            sys.stderr.write(f"cn import: {path}: {exc}; nothing imported\n")
+            return exit_codes.USAGE
     finally:
         engine.dispose()
+    if not report.outcomes:
+        sys.stderr.write(f"cn import: {path}: no CN records in it; nothing to do\n")
+        return exit_codes.NOTHING_TO_DO
     if as_json:
         body = {
             "accepted": report.accepted,
@@ -66,4 +69,31 @@ def run_cn_import(
         out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
     else:
         _print_report(report, out)
-    return EXIT_ALL_ACCEPTED if report.rejected == 0 else EXIT_SOME_REJECTED
+    return exit_codes.OK if report.rejected == 0 else exit_codes.FINDINGS
+
+
+def run_cn_confirm_seal(
+    db_url: str | None, cn_number: str, *, officer_id: str, photo: Path, evidence_dir: Path, out: TextIO
+) -> int:
+    """Record a dedicated officer's seal confirmation. Exit 0 recorded, 1 refused by the rules (unknown
+    CN, nothing to confirm, already confirmed), 2 an unusable photo, 3 the database cannot be used."""
+    try:
+        read_photo(photo)
+    except ConfirmationRefused as exc:
+        sys.stderr.write(f"cn confirm-seal: {exc}\n")
+        return exit_codes.USAGE
+    engine = open_migrated_engine(db_url, sys.stderr)
+    if engine is None:
+        return exit_codes.ENVIRONMENT
+    try:
+        done = confirm_seal(engine, cn_number, officer_id, photo, evidence_dir)
+    except ConfirmationRefused as exc:
+        sys.stderr.write(f"cn confirm-seal: {exc}\n")
+        return exit_codes.FINDINGS
+    finally:
+        engine.dispose()
+    out.write(
+        f"CN {done.cn_number}: vehicle seal confirmed by officer {done.officer_id} at "
+        f"{done.at.isoformat(timespec='seconds')}; photo {done.photo_sha256} kept as {done.photo_path}\n"
+    )
+    return exit_codes.OK

@@ -1,7 +1,10 @@
 """CN ingestion: validate, apply the lifecycle rules, store with an audit entry and an outbox message.
 
 Every record commits in its own transaction, so a bad record never rejects a good one and nothing
-already accepted is lost.
+already accepted is lost. An import run of many records ends with one ``cn.import`` audit entry that
+sums it up (counts, the input's SHA-256, the first rejections); only its first
+:data:`REJECTIONS_AUDITED_PER_RUN` rejected records get an audit entry of their own, so a file of
+garbage cannot flood the lane log.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine
@@ -30,6 +33,9 @@ from lane_controller.store.transport_notes import load_note, same_content, save_
 
 CN_TOPIC = "customs.cn"
 """Outbox topic of CN messages bound for the customs IoT platform."""
+
+REJECTIONS_AUDITED_PER_RUN: Final = 20
+"""Rejected records of one run audited one by one; the run's summary entry counts the rest."""
 
 _AUDIT_KINDS = {
     LifecycleOutcome.CREATE: "cn.created",
@@ -73,11 +79,22 @@ class RecordOutcome:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ImportSource:
+    """Where an import run's records come from, for its summary audit entry: a name (a file's path, or
+    ``-``) and a callable giving the SHA-256 of its bytes once they are read."""
+
+    name: str
+    sha256: Callable[[], str] | None = None
+
+
 @dataclass(slots=True)
 class ImportReport:
     """Accepted and rejected records of one import, in input order."""
 
     outcomes: list[RecordOutcome] = field(default_factory=list)
+    rejections_audited: int = 0
+    """How many of the rejected records got an audit entry of their own."""
 
     @property
     def accepted(self) -> int:
@@ -137,12 +154,25 @@ class CNIngestor:
         self._actor = actor
         self._clock = clock
 
-    def ingest_all(self, records: Iterable[RawRecord]) -> ImportReport:
-        """Ingest every record in order, each in its own transaction; never stops at a bad one."""
+    def ingest_all(self, records: Iterable[RawRecord], source: ImportSource | None = None) -> ImportReport:
+        """Ingest every record in order, each in its own transaction; never stops at a bad one. With a
+        ``source``, the run ends with its ``cn.import`` summary entry, also when reading the input failed
+        part-way (the error is in the entry and raised again)."""
         report = ImportReport()
         with self._engine.connect() as conn:
-            for record in records:
-                report.outcomes.append(self._ingest(conn, record))
+            try:
+                for record in records:
+                    audit = source is None or report.rejections_audited < REJECTIONS_AUDITED_PER_RUN
+                    outcome = self._ingest(conn, record, audit_rejection=audit)
+                    report.outcomes.append(outcome)
+                    if audit and not outcome.accepted:
+                        report.rejections_audited += 1
+            except Exception as exc:
+                if source is not None:
+                    self._audit_run(conn, report, source, error=str(exc))
+                raise
+            if source is not None:
+                self._audit_run(conn, report, source)
         return report
 
     def ingest(self, record: RawRecord) -> RecordOutcome:
@@ -150,7 +180,7 @@ class CNIngestor:
         with self._engine.connect() as conn:
             return self._ingest(conn, record)
 
-    def _ingest(self, conn: Connection, record: RawRecord) -> RecordOutcome:
+    def _ingest(self, conn: Connection, record: RawRecord, *, audit_rejection: bool = True) -> RecordOutcome:
         cn_number = _cn_number_of(record.value)
         try:
             message = self._validate(record)
@@ -158,8 +188,26 @@ class CNIngestor:
             return self._store(conn, record.where, message)
         except _Rejected as rejected:
             outcome = RecordOutcome(record.where, cn_number, False, errors=rejected.errors)
-            self._audit_rejection(conn, outcome)
+            if audit_rejection:
+                self._audit_rejection(conn, outcome)
             return outcome
+
+    def _audit_run(
+        self, conn: Connection, report: ImportReport, source: ImportSource, *, error: str | None = None
+    ) -> None:
+        rejected = [o for o in report.outcomes if not o.accepted]
+        payload: dict[str, Any] = {
+            "source": source.name,
+            "sha256": source.sha256() if source.sha256 is not None else None,
+            "records": len(report.outcomes),
+            "accepted": report.accepted,
+            "rejected": len(rejected),
+            "rejections_audited": report.rejections_audited,
+            "first_rejections": [_rejection_payload(o) for o in rejected[:REJECTIONS_AUDITED_PER_RUN]],
+            "error": error,
+        }
+        with conn.begin():
+            append_audit(conn, AuditEvent("cn.import", payload, actor=self._actor), at=self._clock())
 
     def _validate(self, record: RawRecord) -> CNNote | CNCancel:
         if record.decode_error is not None:
@@ -219,10 +267,17 @@ class CNIngestor:
         return decision
 
     def _audit_rejection(self, conn: Connection, outcome: RecordOutcome) -> None:
-        payload: dict[str, Any] = {
-            "where": outcome.where,
-            "cn_number": outcome.cn_number,
-            "errors": [{"field": e.field, "reason": e.reason} for e in outcome.errors],
-        }
         with conn.begin():
-            append_audit(conn, AuditEvent("cn.rejected", payload, actor=self._actor), at=self._clock())
+            append_audit(
+                conn,
+                AuditEvent("cn.rejected", _rejection_payload(outcome), actor=self._actor),
+                at=self._clock(),
+            )
+
+
+def _rejection_payload(outcome: RecordOutcome) -> dict[str, Any]:
+    return {
+        "where": outcome.where,
+        "cn_number": outcome.cn_number,
+        "errors": [{"field": e.field, "reason": e.reason} for e in outcome.errors],
+    }

@@ -13,13 +13,14 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictInt,
     TypeAdapter,
     model_validator,
 )
 
 from lane_controller.domain.container_number import ContainerNumber
 from lane_controller.domain.enums import Direction, MessageFunction, SealType, TransportToolCategory
-from lane_controller.domain.plate import Plate
+from lane_controller.domain.plate import Plate, parse_written_plate
 from lane_controller.domain.stations import StationTable
 from lane_controller.domain.transport_note import (
     CN_NUMBER_PATTERN,
@@ -39,7 +40,7 @@ def _container(text: str) -> str:
 
 
 def _plate(text: str) -> str:
-    return str(Plate.parse(text))
+    return str(parse_written_plate(text))
 
 
 def _seal_id(text: str) -> str:
@@ -94,7 +95,7 @@ class CNNote(_Strict):
         default=None, description="放行指示代碼; 1 or B require an electronic seal"
     )
     route_code: Annotated[Code, Field(pattern=r"^[A-Z0-9]{1,16}$")] | None = None
-    time_limit_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] | None = None
+    time_limit_minutes: Annotated[StrictInt, Field(gt=0, le=7 * 24 * 60)] | None = None
     issued_at: AwareDatetime = Field(description="when the CN was issued, with its UTC offset")
     remarks: Annotated[str, Field(max_length=500)] | None = None
 

@@ -1,11 +1,26 @@
-"""Reading CN records from JSON (one object or an array) or JSON Lines, one record at a time."""
+"""Reading CN records from JSON (one object or an array) or JSON Lines, one record at a time.
+
+The input is read as bytes. JSON Lines are decoded line by line, UTF-8 included, so one garbled line
+rejects only itself and names its line and byte offset; the lines after it go on. A JSON document is
+decoded whole before any record is yielded, so a document that is not JSON stores nothing. Each record
+is limited in size and nesting depth (a CN nests three levels), and refused with the limit it broke.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, BinaryIO, Final
+
+MAX_RECORD_BYTES: Final = 1 << 20
+"""A CN is a few hundred bytes; a record over 1 MiB is refused without being decoded."""
+MAX_DEPTH: Final = 8
+"""A CN nests three levels (record, seal list, seal); deeper input is refused."""
+MAX_DOCUMENT_BYTES: Final = 256 << 20
+"""A JSON document is decoded whole: over 256 MiB, JSON Lines are the format to use."""
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,45 +36,154 @@ class InputFormatError(ValueError):
     """The input as a whole is not JSON or JSON Lines (nothing from it was stored)."""
 
 
-def iter_records(stream: TextIO, *, jsonl: bool | None = None) -> Iterator[RawRecord]:
-    """Yield the records of a JSON or JSON Lines stream.
-
-    JSON Lines are decoded line by line, so one garbled line rejects only itself. A JSON document (an
-    object or an array of objects) is decoded whole. With `jsonl=None` the format is detected: a text
-    that is not one JSON document and does not start with `[` is read as JSON Lines.
-    """
-    if jsonl:
-        yield from _jsonl_records(stream)
-        return
-    text = stream.read()
-    if jsonl is None and not text.lstrip().startswith("["):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError:
-            yield from _jsonl_records(text.splitlines())
-            return
-        yield RawRecord("record 1", document)
-        return
-    yield from _document_records(text)
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (a scalar is 0, ``[]`` and ``{}`` are 1), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            stack.extend((child, depth) for child in item)
+    return deepest
 
 
-def _document_records(text: str) -> Iterator[RawRecord]:
+def _decode(text: str) -> Any:
+    """``json.loads`` that refuses too deep a document with a ValueError instead of a RecursionError."""
     try:
-        document = json.loads(text)
+        value = json.loads(text)
+    except RecursionError:
+        msg = f"nested deeper than {MAX_DEPTH} levels"
+        raise ValueError(msg) from None
+    if _depth(value) > MAX_DEPTH:
+        msg = f"nested deeper than {MAX_DEPTH} levels"
+        raise ValueError(msg)
+    return value
+
+
+def _utf8_problem(data: bytes, exc: UnicodeDecodeError, *, base: int = 0) -> str:
+    offset = base + exc.start
+    return f"not UTF-8: byte 0x{data[exc.start]:02x} at file offset {offset}"
+
+
+class RecordSource:
+    """The records of one input stream, and the SHA-256 of every byte read from it (for the import's
+    audit entry). ``jsonl``: True reads JSON Lines, False one JSON document, None detects the format
+    (a text that starts with ``[`` or is one JSON document is a document, anything else JSON Lines)."""
+
+    def __init__(self, stream: BinaryIO, *, jsonl: bool | None = None) -> None:
+        self._stream = stream
+        self._jsonl = jsonl
+        self._digest = hashlib.sha256()
+        self.bytes_read = 0
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the bytes read so far (all of them once the records are exhausted)."""
+        return self._digest.hexdigest()
+
+    def records(self) -> Iterator[RawRecord]:
+        """Yield the records in input order; raises `InputFormatError` for a document that is not JSON."""
+        if self._jsonl:
+            yield from self._jsonl_records(self._lines())
+            return
+        data = self._read_all()
+        stripped = data.removeprefix(_BOM).lstrip()
+        if self._jsonl is None and not stripped.startswith(b"["):
+            try:
+                document = _decode(stripped.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                yield from self._jsonl_records(_split_lines(data))
+                return
+            yield from _document_records(document)
+            return
+        yield from _document_records(_whole_document(data))
+
+    def _read_all(self) -> bytes:
+        data = self._stream.read(MAX_DOCUMENT_BYTES + 1)
+        self._digest.update(data)
+        self.bytes_read += len(data)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            msg = f"a JSON document over {MAX_DOCUMENT_BYTES >> 20} MiB; send JSON Lines instead"
+            raise InputFormatError(msg)
+        return data
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        offset = 0
+        while True:
+            line = self._stream.readline(MAX_RECORD_BYTES + 1)
+            if not line:
+                return
+            self._digest.update(line)
+            start = offset
+            offset += len(line)
+            if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+                # Too long to decode: skip to the line's end, counting and hashing what is skipped.
+                while line and not line.endswith(b"\n"):
+                    line = self._stream.readline(MAX_RECORD_BYTES)
+                    self._digest.update(line)
+                    offset += len(line)
+                yield start, b""
+                continue
+            yield start, line
+        self.bytes_read = offset
+
+    def _jsonl_records(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[RawRecord]:
+        for line_no, (offset, line) in enumerate(lines, start=1):
+            where = f"line {line_no}"
+            raw = line.removeprefix(_BOM) if offset == 0 else line
+            if not raw:
+                yield RawRecord(where, decode_error=f"longer than {MAX_RECORD_BYTES >> 20} MiB")
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield RawRecord(where, decode_error=_utf8_problem(raw, exc, base=offset))
+                continue
+            if not text.strip():
+                continue
+            body = text.rstrip("\r\n")
+            try:
+                yield RawRecord(where, _decode(body))
+            except json.JSONDecodeError as exc:
+                reason = f"invalid JSON: {exc.msg} at column {exc.colno} (file offset {offset + exc.pos})"
+                yield RawRecord(where, decode_error=reason)
+            except ValueError as exc:
+                yield RawRecord(where, decode_error=str(exc))
+
+
+def _split_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    offset = 0
+    for line in data.splitlines(keepends=True):
+        yield offset, line if len(line) <= MAX_RECORD_BYTES else b""
+        offset += len(line)
+
+
+def _whole_document(data: bytes) -> Any:
+    try:
+        text = data.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFormatError(f"{_utf8_problem(data, exc)} (line {line})") from exc
+    try:
+        return _decode(text)
     except json.JSONDecodeError as exc:
         raise InputFormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    if isinstance(document, list):
-        for index, value in enumerate(document, start=1):
-            yield RawRecord(f"record {index}", value)
-    else:
-        yield RawRecord("record 1", document)
+    except ValueError as exc:
+        raise InputFormatError(f"not a CN document: {exc}") from exc
 
 
-def _jsonl_records(lines: Iterable[str]) -> Iterator[RawRecord]:
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield RawRecord(f"line {line_no}", json.loads(line))
-        except json.JSONDecodeError as exc:
-            yield RawRecord(f"line {line_no}", decode_error=f"invalid JSON: {exc.msg} at column {exc.colno}")
+def _document_records(document: Any) -> Iterator[RawRecord]:
+    values = document if isinstance(document, list) else [document]
+    for index, value in enumerate(values, start=1):
+        where = f"record {index}"
+        size = len(json.dumps(value, ensure_ascii=False).encode())
+        if size > MAX_RECORD_BYTES:
+            yield RawRecord(where, decode_error=f"longer than {MAX_RECORD_BYTES >> 20} MiB")
+        else:
+            yield RawRecord(where, value)

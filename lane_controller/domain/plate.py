@@ -12,6 +12,7 @@ so a letter-for-letter or digit-for-digit change could never be confirmed and is
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 from typing import Final, Self
 
@@ -36,10 +37,12 @@ __all__ = [
     "PlateFormat",
     "VehicleKind",
     "normalise_plate",
+    "parse_written_plate",
     "plate_candidates",
 ]
 
 DEFAULT_PLATE_MAX_COST: Final = 4
+_SEPARATORS: Final = frozenset("- ")
 
 
 class VehicleKind(enum.StrEnum):
@@ -119,6 +122,33 @@ _LENGTHS: Final = sorted({len(shape) for shape in _BY_SHAPE})
 def normalise_plate(text: str) -> str:
     """Upper-case and drop dashes, spaces, dots and middle dots: ``kla-1234`` -> ``KLA1234``."""
     return clean_read(text)
+
+
+def parse_written_plate(text: str) -> Plate:
+    """A plate as a person or a yard system writes it (a CN's field): Unicode compatibility forms folded
+    (NFKC: full-width ``ＫＬＡ－１２３４`` is ``KLA-1234``), upper-cased, outer spaces dropped, and at
+    most one separator, a ``-`` or a space, standing where a plate format shows its dash (``KLA-1234``,
+    ``KLA 1234``, ``KLA1234``). A leading, trailing or second separator, one out of place, another dash
+    character (an en dash) or any other mark is refused: in a transport note such a text is a typing
+    error, not a variant of the plate."""
+    folded = unicodedata.normalize("NFKC", text).strip().upper()
+    if not folded:
+        raise InvalidPlate(text, "empty")
+    foreign = sorted({c for c in folded if c not in LETTERS and c not in DIGITS and c not in _SEPARATORS})
+    if foreign:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in foreign)
+        raise InvalidPlate(text, f"only letters, digits and one '-' are allowed, got {shown}")
+    cut = [i for i, c in enumerate(folded) if c in _SEPARATORS]
+    if len(cut) > 1:
+        raise InvalidPlate(text, f"{len(cut)} separators; a plate has at most one dash")
+    plate = "".join(c for c in folded if c not in _SEPARATORS)
+    if (reason := _reason(plate)) is not None:
+        raise InvalidPlate(text, reason)
+    formats = _BY_SHAPE[_shape(plate)]
+    if cut and all(f.pattern.index("-") != cut[0] for f in formats):
+        shown = " or ".join(f.display(plate) for f in formats)
+        raise InvalidPlate(text, f"the dash is out of place (written {shown})")
+    return Plate(plate)
 
 
 def _shape(text: str) -> str:

@@ -1,5 +1,6 @@
-"""Bodies of the ``lane-controller db ...`` and ``lane-controller audit ...`` commands; each returns the
-exit status: 0 success, 1 the audit chain is broken, 2 the command could not run."""
+"""Bodies of the ``lane-controller db ...`` and ``lane-controller audit ...`` commands; each returns an
+exit status of :mod:`lane_controller.exit_codes`: 0 success, 1 the audit chain is broken, 2 a bad
+option or input file, 3 the database cannot be used."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from lane_controller import exit_codes
 from lane_controller.store.audit import Anchor, export_entries, verify_chain
 from lane_controller.store.audit_file import verify_export
-from lane_controller.store.db import create_engine_for, make_session_factory, read_only_engine, resolve_db_url
+from lane_controller.store.db import (
+    DEFAULT_DB_URL,
+    create_engine_for,
+    make_session_factory,
+    read_only_engine,
+    resolve_db_url,
+)
 from lane_controller.store.migrate import current_revision, head_revision, upgrade
-
-EXIT_OK = 0
-EXIT_CHAIN_BROKEN = 1
-EXIT_UNUSABLE = 2
 
 
 def _display(url: str) -> str:
@@ -58,7 +62,9 @@ def run_db_upgrade(url: str | None, out: TextIO | None = None) -> int:
     """Create or migrate the database to the newest schema."""
     stream = out if out is not None else sys.stdout
     resolved = resolve_db_url(url)
-    engine = create_engine_for(resolved)
+    # Only the default's folder (var/ under the working folder) is made: a missing folder in a URL
+    # someone typed is more likely a typing error than a wish.
+    engine = create_engine_for(resolved, create_folder=resolved == DEFAULT_DB_URL)
     try:
         before = current_revision(engine)
         upgrade(engine)
@@ -69,7 +75,7 @@ def run_db_upgrade(url: str | None, out: TextIO | None = None) -> int:
         print(f"{_display(resolved)}: already at revision {after}", file=stream)
     else:
         print(f"{_display(resolved)}: upgraded from {before or 'empty'} to revision {after}", file=stream)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def run_audit_verify(
@@ -83,17 +89,17 @@ def run_audit_verify(
         parsed = [Anchor.parse(text) for text in anchors]
     except ValueError as exc:
         print(f"error: {exc}", file=errors)
-        return EXIT_UNUSABLE
+        return exit_codes.USAGE
     engine = open_migrated_engine(url, errors)
     if engine is None:
-        return EXIT_UNUSABLE
+        return exit_codes.ENVIRONMENT
     try:
         with make_session_factory(read_only_engine(engine))() as session:
             report = verify_chain(session, parsed)
     finally:
         engine.dispose()
     print(report, file=out)
-    return EXIT_OK if report.ok else EXIT_CHAIN_BROKEN
+    return exit_codes.OK if report.ok else exit_codes.FINDINGS
 
 
 def run_audit_verify_file(
@@ -116,9 +122,9 @@ def run_audit_verify_file(
             )
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"error: {path}: {exc}", file=errors)
-        return EXIT_UNUSABLE
+        return exit_codes.USAGE
     print(report, file=out)
-    return EXIT_OK if report.ok else EXIT_CHAIN_BROKEN
+    return exit_codes.OK if report.ok else exit_codes.FINDINGS
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:
@@ -142,18 +148,18 @@ def run_audit_export(
     errors = err if err is not None else sys.stderr
     if fmt not in ("jsonl", "csv"):
         print(f"error: unknown format {fmt!r}; use jsonl or csv", file=errors)
-        return EXIT_UNUSABLE
+        return exit_codes.USAGE
     try:
         start = _as_utc(since)
     except ValueError:
         print(f"error: --since {since!r} is not an ISO 8601 date/time", file=errors)
-        return EXIT_UNUSABLE
+        return exit_codes.USAGE
     engine = open_migrated_engine(url, errors)
     if engine is None:
-        return EXIT_UNUSABLE
+        return exit_codes.ENVIRONMENT
     try:
         with make_session_factory(read_only_engine(engine))() as session:
             export_entries(session, "csv" if fmt == "csv" else "jsonl", out, since=start, lane_id=lane)
     finally:
         engine.dispose()
-    return EXIT_OK
+    return exit_codes.OK

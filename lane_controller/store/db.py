@@ -8,9 +8,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///var/lane-controller.db"
+"""A SQLite file in ``var/`` under the working folder (a relative path: not ``/var``)."""
 DB_URL_ENV = "LANE_CONTROLLER_DB"
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -24,6 +26,32 @@ SQLITE_BEGIN_OPTION = "lane_controller_sqlite_begin"
 
 _SYNCHRONOUS_VALUES: frozenset[str] = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 _BEGIN_VALUES: frozenset[str] = frozenset({"IMMEDIATE", "DEFERRED", "EXCLUSIVE"})
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be used: its URL is wrong, its server does not answer, its file's folder is
+    missing. The message is one line meant for a person."""
+
+
+def database_problem(exc: BaseException, url: str) -> str | None:
+    """One line saying why the database at ``url`` cannot be used, when ``exc`` is such a failure
+    (a refused or failed connection, a malformed URL, an unknown dialect); None for anything else."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    shown = _display_url(url)
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return f"database URL {shown!r} is not usable: {exc}"
+    if isinstance(exc, OperationalError | InterfaceError):
+        detail = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "failed"
+        return f"database {shown} cannot be reached: {detail}"
+    return None
+
+
+def _display_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def resolve_db_url(url: str | None) -> str:
@@ -46,14 +74,16 @@ def create_engine_for(
     *,
     sqlite_synchronous: SqliteSynchronous = DEFAULT_SQLITE_SYNCHRONOUS,
     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    create_folder: bool = False,
     **engine_kwargs: Any,
 ) -> Engine:
     """Create an engine configured for the lane store.
 
-    SQLite: the file's directory is created; every connection runs in WAL mode with foreign keys on,
-    ``busy_timeout`` and the given ``synchronous`` level; pysqlite's own transaction handling is turned
-    off and every transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue for the
-    write lock instead of failing on a lock upgrade. PostgreSQL goes through psycopg 3.
+    SQLite: the file's folder must exist (``create_folder`` makes it); every connection runs in WAL mode
+    with foreign keys on, ``busy_timeout`` and the given ``synchronous`` level; pysqlite's own
+    transaction handling is turned off and every transaction starts with ``BEGIN IMMEDIATE`` so that
+    concurrent writers queue for the write lock instead of failing on a lock upgrade. PostgreSQL goes
+    through psycopg 3.
     """
     parsed = _normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -66,7 +96,12 @@ def create_engine_for(
     database = parsed.database
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
     if not in_memory and database is not None:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        if create_folder:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            msg = f"no folder {folder} for the SQLite database {database} (check the path, or create it)"
+            raise DatabaseUnavailable(msg)
 
     engine = create_engine(parsed, **engine_kwargs)
     _install_sqlite_hooks(engine, sqlite_synchronous=sqlite_synchronous, busy_timeout_ms=busy_timeout_ms)

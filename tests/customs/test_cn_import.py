@@ -71,8 +71,8 @@ def test_bad_records_never_reject_good_ones(migrated_engine, db_url, tmp_path, c
     assert rejected["line 6"]["field"] == "seals"
     assert "requires an electronic seal" in rejected["line 6"]["reason"]
     assert rejected["line 7"]["reason"] == "must be a JSON object"
-    # two notes stored, each with an outbox message; 2 accepted + 6 rejected audit entries
-    assert counts(db_url) == {"notes": 2, "outbox": 2, "audit": 8}
+    # two notes stored, each with an outbox message; 2 accepted + 6 rejected audit entries + the run's
+    assert counts(db_url) == {"notes": 2, "outbox": 2, "audit": 9}
 
 
 def test_replace_supersedes_cancel_ends_and_history_is_kept(migrated_engine, db_url, tmp_path, capsys):
@@ -119,11 +119,13 @@ def test_replace_supersedes_cancel_ends_and_history_is_kept(migrated_engine, db_
         kinds = session.scalars(select(AuditEntry.kind).order_by(AuditEntry.seq)).all()
         assert kinds == [
             "cn.created",
+            "cn.import",
             "cn.resent",
             "cn.replaced",
             "cn.rejected",
             "cn.cancelled",
             "cn.rejected",
+            "cn.import",
         ]
         assert verify_chain(session).ok
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lane_controller.store.db import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
+    DatabaseUnavailable,
     create_engine_for,
     make_session_factory,
     read_only_engine,
@@ -47,9 +48,12 @@ def test_no_engine_at_import() -> None:
     assert not any(isinstance(v, Engine) for v in vars(audit_module).values())
 
 
-def test_sqlite_creates_parent_directory_and_sets_pragmas(tmp_path: Path) -> None:
+def test_sqlite_creates_parent_directory_only_when_asked_and_sets_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "lane.db"
-    engine = create_engine_for(f"sqlite:///{path}", busy_timeout_ms=1234)
+    with pytest.raises(DatabaseUnavailable, match=r"no folder .*a/b for the SQLite database"):
+        create_engine_for(f"sqlite:///{path}")
+    assert not (tmp_path / "a").exists()
+    engine = create_engine_for(f"sqlite:///{path}", busy_timeout_ms=1234, create_folder=True)
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

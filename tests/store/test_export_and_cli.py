@@ -141,19 +141,20 @@ def test_upgrade_handler(db_url: str) -> None:
 def test_handlers_refuse_a_missing_or_unmigrated_database(tmp_path: Path) -> None:
     path = tmp_path / "nowhere" / "lane.db"
     err = io.StringIO()
-    assert run_audit_verify(f"sqlite:///{path}", io.StringIO(), err=err) == 2
+    assert run_audit_verify(f"sqlite:///{path}", io.StringIO(), err=err) == 3
     assert "no database" in err.getvalue()
     assert not path.parent.exists()
     empty = tmp_path / "empty.db"
     empty.touch()
     err = io.StringIO()
-    assert run_audit_export(f"sqlite:///{empty}", "csv", None, None, io.StringIO(), err=err) == 2
+    assert run_audit_export(f"sqlite:///{empty}", "csv", None, None, io.StringIO(), err=err) == 3
     assert "revision none" in err.getvalue()
 
 
 def test_command_line_wiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from lane_controller.cli import main
 
+    (tmp_path / "var").mkdir()
     url = f"sqlite:///{tmp_path / 'var' / 'lane.db'}"
     assert main(["--db", url, "db", "upgrade"]) == 0
     assert main(["--db", url, "audit", "verify"]) == 0
