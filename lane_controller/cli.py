@@ -19,13 +19,26 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    from lane_controller.store.cli_handlers import run_audit_verify, run_audit_verify_file
+    from lane_controller.store.cli_handlers import read_anchor_file, run_audit_verify, run_audit_verify_file
 
+    anchors = list(args.anchor)
+    if args.anchor_file is not None:
+        try:
+            anchors += read_anchor_file(args.anchor_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"audit verify: anchor file {args.anchor_file}: {exc}", file=sys.stderr)
+            return exit_codes.USAGE
     if args.file is not None:
         return run_audit_verify_file(
-            args.file, args.format, sys.stdout, anchors=args.anchor, partial=args.partial
+            args.file, args.format, sys.stdout, anchors=anchors, partial=args.partial
         )
-    return run_audit_verify(args.db, sys.stdout, anchors=args.anchor)
+    return run_audit_verify(args.db, sys.stdout, anchors=anchors)
+
+
+def _cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from lane_controller.store.cli_handlers import run_audit_anchor
+
+    return run_audit_anchor(args.db, sys.stdout, file=args.file)
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
@@ -131,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         "it, which catches a log rewritten from some point on, head included. Repeatable",
     )
     verify.add_argument(
+        "--anchor-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="check every anchor kept in FILE (as `audit anchor --file` writes them)",
+    )
+    verify.add_argument(
         "--file",
         type=Path,
         default=None,
@@ -146,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="--file is a filtered export (--since/--lane): gaps in seq are expected, not missing entries",
     )
     verify.set_defaults(handler=_cmd_audit_verify)
+    anchor = audit_commands.add_parser(
+        "anchor",
+        help="verify the chain and print its head as SEQ:HASH, for an auditor to keep or publish; "
+        "`audit verify --anchor SEQ:HASH` later proves the log still holds it. Exit 0; 1 chain broken "
+        "(nothing anchored); 3 database; 4 empty log",
+    )
+    anchor.add_argument(
+        "--file", type=Path, default=None, metavar="FILE", help="also append the head and the time to FILE"
+    )
+    anchor.set_defaults(handler=_cmd_audit_anchor)
     export = audit_commands.add_parser("export", help="stream entries with their hashes to stdout")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument(

@@ -2,15 +2,23 @@
 
 Each entry's hash is recomputed from its own fields; consecutive seq numbers must link
 (`prev_hash` = the previous entry's hash). By default the file must be the whole log: it starts at seq 1
-on the genesis hash and has no gaps, so a deleted line is found. A filtered export (`--since`, `--lane`)
-has gaps by design: checked with `complete=False`, only the links between consecutive entries are
-checked across it, and `gaps` says how many links could not be.
+on the genesis hash and has no gaps, so a deleted line is found, and a line moved elsewhere is reported
+as reordered where it turns up. A filtered export (`--since`, `--lane`) has gaps by design: checked with
+`complete=False`, only the links between consecutive entries are checked across it, and `gaps` says how
+many links could not be.
+
+Parsing is strict: an entry must be exactly in the form the exporter writes, the form its hash was
+computed over: no duplicate keys (a forged second value), no number written as a string or a fraction,
+no timestamp in another UTC offset, no extra spaces. Anything else is reported as an altered entry. A
+file that verifies proves only the entries it holds: a dropped tail goes unseen unless the head it ends
+on is compared with one published earlier (``audit anchor``, ``--anchor``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +32,12 @@ from lane_controller.store.audit import (
     canonical_entry_json,
     canonical_json,
     compute_entry_hash,
+    format_timestamp,
 )
 from lane_controller.store.models import GENESIS_HASH
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+_SEQ_TEXT = re.compile(r"[1-9][0-9]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +60,64 @@ class FileVerifyReport:
         if self.problem is not None:
             return f"{self.problem} [line {self.line}]"
         gaps = f", {self.gaps} gaps (filtered export: links across them not checked)" if self.gaps else ""
-        return f"OK: {self.entries} entries, last seq {self.last_seq}, hash {self.last_hash}{gaps}"
+        return (
+            f"OK: {self.entries} entries, last seq {self.last_seq}, hash {self.last_hash}{gaps}; "
+            f"compare the head {self.last_seq}:{self.last_hash} with the one published (--anchor)"
+        )
 
 
 class ExportFormatError(ValueError):
     """The file is not an audit export of the given format; the message names the line."""
+
+
+class _Altered(ValueError):
+    """An entry that is not in the exporter's canonical form; ``seq`` when it could be read."""
+
+    def __init__(self, seq: int | None, detail: str) -> None:
+        super().__init__(detail)
+        self.seq, self.detail = seq, detail
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise _Altered(None, f"duplicate key {', '.join(map(repr, duplicates))}")
+    return dict(pairs)
+
+
+def _strict_loads(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def _field_problem(entry: dict[str, Any]) -> str | None:
+    """Why the entry's fields are not as the exporter writes them, or None."""
+    seq = entry["seq"]
+    if type(seq) is not int or seq < 1:
+        return f"seq {seq!r} is not a whole number from 1"
+    stamp = entry["recorded_at"]
+    try:
+        canonical_stamp = format_timestamp(datetime.fromisoformat(stamp)) if isinstance(stamp, str) else None
+    except ValueError:
+        canonical_stamp = None
+    if stamp != canonical_stamp:
+        return f"recorded_at {stamp!r} is not a UTC time with microseconds as exported"
+    for name in ("lane_id", "session_id", "actor"):
+        if entry[name] is not None and (not isinstance(entry[name], str) or not entry[name]):
+            return f"{name} {entry[name]!r} is neither text nor empty"
+    if not isinstance(entry["kind"], str) or not entry["kind"]:
+        return f"kind {entry['kind']!r} is not text"
+    for name in ("prev_hash", "entry_hash"):
+        if not isinstance(entry[name], str) or not _HASH.fullmatch(entry[name]):
+            return f"{name} {entry[name]!r} is not a lower-case hex SHA-256"
+    return None
+
+
+def _seq_label(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    text = str(value)
+    return int(text) if _SEQ_TEXT.fullmatch(text) else None
 
 
 def _jsonl_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -60,13 +125,22 @@ def _jsonl_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = _strict_loads(line)
         except json.JSONDecodeError as exc:
             raise ExportFormatError(f"line {line_no}: not JSON ({exc.msg})") from exc
+        except _Altered as exc:
+            plain = json.loads(line)  # the same line, the last of each duplicate key kept: for its seq
+            seq = _seq_label(plain.get("seq")) if isinstance(plain, dict) else None
+            raise _Altered(seq, f"{exc.detail} [line {line_no}]") from exc
         if not isinstance(entry, dict) or set(entry) != set(EXPORT_FIELDS):
             raise ExportFormatError(
                 f"line {line_no}: expected an object with fields {', '.join(EXPORT_FIELDS)}"
             )
+        problem = _field_problem(entry)
+        if problem is None and canonical_json(entry) != line.rstrip("\r\n"):
+            problem = "not in the exporter's canonical form (spacing, key order or escapes differ)"
+        if problem is not None:
+            raise _Altered(_seq_label(entry["seq"]), f"{problem} [line {line_no}]")
         entry["payload_text"] = canonical_json(entry["payload"])
         yield line_no, entry
 
@@ -83,11 +157,18 @@ def _csv_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         entry: dict[str, Any] = dict(zip(EXPORT_FIELDS, row, strict=True))
         for name in ("lane_id", "session_id", "actor"):
             entry[name] = entry[name] or None
+        seq = _seq_label(entry["seq"])
+        if seq is None or str(seq) != entry["seq"]:
+            raise _Altered(seq, f"seq {entry['seq']!r} is not a whole number from 1 [line {line_no}]")
+        entry["seq"] = seq
         try:
-            entry["seq"] = int(entry["seq"])
-            entry["payload"] = json.loads(entry["payload"])
+            entry["payload"] = _strict_loads(entry["payload"])
         except ValueError as exc:
-            raise ExportFormatError(f"line {line_no}: bad seq or payload ({exc})") from exc
+            detail = exc.detail if isinstance(exc, _Altered) else f"payload is not JSON ({exc})"
+            raise _Altered(seq, f"{detail} [line {line_no}]") from exc
+        problem = _field_problem(entry)
+        if problem is not None:
+            raise _Altered(seq, f"{problem} [line {line_no}]")
         entry["payload_text"] = row[EXPORT_FIELDS.index("payload")]
         yield line_no, entry
 
@@ -96,37 +177,29 @@ def _entry_problem(entry: dict[str, Any]) -> VerifyProblem | None:
     seq = int(entry["seq"])
     if canonical_json(entry["payload"]) != entry["payload_text"]:
         return VerifyProblem(seq, "altered entry", "payload is not in canonical form")
-    try:
-        canonical = canonical_entry_json(
-            seq=seq,
-            recorded_at=datetime.fromisoformat(entry["recorded_at"]),
-            lane_id=entry["lane_id"],
-            session_id=entry["session_id"],
-            kind=entry["kind"],
-            actor=entry["actor"],
-            payload=entry["payload"],
-        )
-    except (TypeError, ValueError) as exc:
-        return VerifyProblem(seq, "altered entry", f"unreadable field: {exc}")
+    canonical = canonical_entry_json(
+        seq=seq,
+        recorded_at=entry["recorded_at"],
+        lane_id=entry["lane_id"],
+        session_id=entry["session_id"],
+        kind=entry["kind"],
+        actor=entry["actor"],
+        payload=entry["payload"],
+    )
     computed = compute_entry_hash(entry["prev_hash"], canonical)
     if computed != entry["entry_hash"]:
         return VerifyProblem(seq, "altered entry", f"stored hash {entry['entry_hash']}, computed {computed}")
     return None
 
 
-def _link_problem(
-    entry: dict[str, Any], last_seq: int | None, last_hash: str | None, *, complete: bool
-) -> VerifyProblem | None:
+def _link_problem(entry: dict[str, Any], last_seq: int | None, last_hash: str | None) -> VerifyProblem | None:
     seq = int(entry["seq"])
-    expected = 1 if last_seq is None else last_seq + 1
-    if complete and seq > expected:
-        return VerifyProblem(expected, "missing entry", f"next entry in the file is seq {seq}")
     if last_seq is None:
         if seq == 1 and entry["prev_hash"] != GENESIS_HASH:
             return VerifyProblem(1, "broken link", "the first entry does not start at the genesis hash")
         return None
     if seq <= last_seq:
-        return VerifyProblem(seq, "reordered entry", f"follows seq {last_seq}")
+        return VerifyProblem(seq, "reordered entry", f"stands after seq {last_seq}")
     if seq == last_seq + 1 and entry["prev_hash"] != last_hash:
         return VerifyProblem(
             seq, "broken link", f"prev_hash {entry['prev_hash']}, previous entry_hash {last_hash}"
@@ -134,28 +207,65 @@ def _link_problem(
     return None
 
 
+@dataclass(slots=True)
+class _Walk:
+    """The state of a walk through an export: counts, the last entry, and in a complete export the
+    first seq found missing so far (it may still turn up later, out of order)."""
+
+    complete: bool
+    count: int = 0
+    gaps: int = 0
+    last_seq: int | None = None
+    last_hash: str | None = None
+    missing: tuple[int, int, int] | None = None
+    """(the seq expected, the line where another came instead, that other seq)."""
+
+    def report(self, problem: VerifyProblem | None = None, line: int | None = None) -> FileVerifyReport:
+        return FileVerifyReport(self.count, self.gaps, self.last_seq, self.last_hash, problem, line)
+
+    def missing_report(self) -> FileVerifyReport:
+        assert self.missing is not None
+        expected, line, found = self.missing
+        return self.report(
+            VerifyProblem(expected, "missing entry", f"next entry in the file is seq {found}"), line
+        )
+
+
 def verify_export(
     stream: TextIO, fmt: ExportFormat, anchors: tuple[Anchor, ...] = (), *, complete: bool = True
 ) -> FileVerifyReport:
-    """Check an export line by line and report the first problem; raises `ExportFormatError`."""
-    entries = _csv_entries(stream) if fmt == "csv" else _jsonl_entries(stream)
-    count = gaps = 0
-    last_seq: int | None = None
-    last_hash: str | None = None
+    """Check an export line by line and report the first problem; raises `ExportFormatError` for a file
+    that is not an export at all. An empty file is a problem: there is nothing it proves."""
+    walk = _Walk(complete)
     hashes: dict[int, str] = {}
-    for line_no, entry in entries:
-        problem = _link_problem(entry, last_seq, last_hash, complete=complete) or _entry_problem(entry)
-        if problem is not None:
-            return FileVerifyReport(count, gaps, last_seq, last_hash, problem, line_no)
-        seq = int(entry["seq"])
-        if last_seq is not None and seq > last_seq + 1:
-            gaps += 1
-        last_seq, last_hash = seq, str(entry["entry_hash"])
-        hashes[seq] = last_hash
-        count += 1
+    try:
+        for line_no, entry in _csv_entries(stream) if fmt == "csv" else _jsonl_entries(stream):
+            seq = int(entry["seq"])
+            problem = _link_problem(entry, walk.last_seq, walk.last_hash) or _entry_problem(entry)
+            if problem is not None:
+                if walk.missing is not None and problem.kind != "reordered entry":
+                    return walk.missing_report()
+                return walk.report(problem, line_no)
+            expected = 1 if walk.last_seq is None else walk.last_seq + 1
+            if seq > expected:
+                if complete and walk.missing is None:
+                    walk.missing = (expected, line_no, seq)
+                if walk.last_seq is not None:
+                    walk.gaps += 1
+            walk.last_seq, walk.last_hash = seq, str(entry["entry_hash"])
+            hashes[seq] = walk.last_hash
+            walk.count += 1
+    except _Altered as exc:
+        if walk.missing is not None:
+            return walk.missing_report()
+        seq = exc.seq if exc.seq is not None else (walk.last_seq or 0) + 1
+        return walk.report(VerifyProblem(seq, "altered entry", exc.detail))
+    if walk.missing is not None:
+        return walk.missing_report()
+    if walk.count == 0:
+        return walk.report(VerifyProblem(1, "missing entry", "the file holds no entries"))
     for anchor in anchors:
         if hashes.get(anchor.seq) != anchor.entry_hash:
             detail = f"published hash {anchor.entry_hash}, file has {hashes.get(anchor.seq, 'no such entry')}"
-            problem = VerifyProblem(anchor.seq, "anchor mismatch", detail)
-            return FileVerifyReport(count, gaps, last_seq, last_hash, problem)
-    return FileVerifyReport(count, gaps, last_seq, last_hash)
+            return walk.report(VerifyProblem(anchor.seq, "anchor mismatch", detail))
+    return walk.report()

@@ -163,3 +163,42 @@ def run_audit_export(
     finally:
         engine.dispose()
     return exit_codes.OK
+
+
+def read_anchor_file(path: Path) -> list[str]:
+    """The ``SEQ:HASH`` anchors in a file written by ``audit anchor --file`` (one per line, the first word;
+    ``#`` starts a comment)."""
+    anchors = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        if words:
+            anchors.append(words[0])
+    return anchors
+
+
+def run_audit_anchor(
+    url: str | None, out: TextIO, *, file: Path | None = None, err: TextIO | None = None
+) -> int:
+    """Verify the chain, then print its head as ``SEQ:HASH`` (and append it with the time to ``file``)
+    for an auditor to keep or publish; a broken chain is not anchored (exit 1)."""
+    errors = err if err is not None else sys.stderr
+    engine = open_migrated_engine(url, errors)
+    if engine is None:
+        return exit_codes.ENVIRONMENT
+    try:
+        with make_session_factory(read_only_engine(engine))() as session:
+            report = verify_chain(session)
+    finally:
+        engine.dispose()
+    if not report.ok:
+        print(f"not anchored: {report}", file=errors)
+        return exit_codes.FINDINGS
+    if report.entries == 0:
+        print("not anchored: the log holds no entries yet", file=errors)
+        return exit_codes.NOTHING_TO_DO
+    anchor = f"{report.entries}:{report.head_hash}"
+    if file is not None:
+        with file.open("a", encoding="utf-8") as stream:
+            stream.write(f"{anchor}  # {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+    print(anchor, file=out)
+    return exit_codes.OK

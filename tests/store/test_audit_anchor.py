@@ -98,3 +98,48 @@ def test_anchor_to_a_deleted_tail_fails(session_factory):
 def test_malformed_anchor_is_refused(text):
     with pytest.raises(ValueError, match="must be SEQ:HASH"):
         Anchor.parse(text)
+
+
+def test_audit_anchor_keeps_heads_that_verify_checks_later(session_factory, db_url, tmp_path, capsys):
+    kept = tmp_path / "anchors.txt"
+    assert main(["--db", db_url, "audit", "anchor", "--file", str(kept)]) == 4  # an empty log
+    assert "no entries yet" in capsys.readouterr().err
+    fill(session_factory, 5)
+    assert main(["--db", db_url, "audit", "anchor", "--file", str(kept)]) == 0
+    first = capsys.readouterr().out.strip()
+    assert first == f"5:{head_of(session_factory, 5).entry_hash}"
+    fill(session_factory, 3)
+    assert main(["--db", db_url, "audit", "anchor", "--file", str(kept)]) == 0
+    second = capsys.readouterr().out.strip()
+    assert [line.split()[0] for line in kept.read_text(encoding="utf-8").splitlines()] == [first, second]
+    assert main(["--db", db_url, "audit", "verify", "--anchor-file", str(kept)]) == 0
+    capsys.readouterr()
+
+    rewrite_from(session_factory, 2)  # a consistent forgery from entry 2 on
+    assert main(["--db", db_url, "audit", "verify"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db_url, "audit", "verify", "--anchor-file", str(kept)]) == 1
+    assert capsys.readouterr().out.startswith("FAIL at seq 5: anchor mismatch")
+    assert main(["--db", db_url, "audit", "anchor"]) == 0  # the forged chain is consistent: anchors
+    capsys.readouterr()  # only help when kept before the forgery
+    assert main(["--db", db_url, "audit", "verify", "--anchor-file", str(tmp_path / "none")]) == 2
+
+
+def test_export_into_a_closed_pipe_ends_quietly(session_factory, db_url):
+    import subprocess
+    import sys
+
+    log = AuditLog(session_factory)
+    for i in range(3000):
+        log.append(AuditEvent("lane.read", {"i": i, "pad": "x" * 200}, lane_id="L1"), at=T0)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lane_controller.cli", "--db", db_url, "audit", "export"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["seq"] == 1
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""

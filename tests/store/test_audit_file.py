@@ -78,7 +78,94 @@ def test_swapped_lines_are_found(filled, tmp_path, capsys):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     status, out = verify_file(path, capsys)
     assert status == 1
-    assert out.startswith("FAIL at seq 3: missing entry")
+    assert out.startswith("FAIL at seq 3: reordered entry (stands after seq 4) [line 4]")
+
+
+def test_a_line_moved_far_is_reordered_and_a_line_dropped_is_missing(filled, tmp_path, capsys):
+    path = export(filled, tmp_path / "log.jsonl", "jsonl", capsys)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    moved = [*lines[:2], *lines[3:8], lines[2], *lines[8:]]
+    path.write_text("\n".join(moved) + "\n", encoding="utf-8")
+    assert verify_file(path, capsys)[1].startswith("FAIL at seq 3: reordered entry (stands after seq 8)")
+    path.write_text("\n".join(lines[:2] + lines[3:]) + "\n", encoding="utf-8")
+    assert verify_file(path, capsys)[1].startswith("FAIL at seq 3: missing entry")
+
+
+def test_a_dropped_tail_shows_in_the_head_and_fails_a_later_anchor(filled, tmp_path, capsys):
+    path = export(filled, tmp_path / "log.jsonl", "jsonl", capsys)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = json.loads(lines[-1])
+    path.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    status, out = verify_file(path, capsys)
+    assert status == 0  # the entries it holds are sound...
+    seven = json.loads(lines[6])["entry_hash"]
+    assert f"compare the head 7:{seven} with the one published" in out  # ...and it says where it ends
+    status, out = verify_file(path, capsys, "--anchor", f"10:{head['entry_hash']}")
+    assert status == 1
+    assert "FAIL at seq 10: anchor mismatch" in out and "no such entry" in out
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_empty_file_verifies_nothing(tmp_path, capsys, fmt):
+    path = tmp_path / f"log.{fmt}"
+    path.write_text(
+        ""
+        if fmt == "jsonl"
+        else "seq,recorded_at,lane_id,session_id,kind,actor,payload,prev_hash,entry_hash\n"
+    )
+    status, out = verify_file(path, capsys)
+    assert status == 1
+    assert "the file holds no entries" in out
+
+
+def _edit_line(path: Path, index: int, edit) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[index] = edit(lines[index])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        # a forged first value of a duplicate key: json.loads would keep the genuine last one
+        (lambda line: line.replace('"payload":{', '"payload":{"i":0,', 1), "duplicate key 'i'"),
+        (lambda line: line.replace('{"actor"', '{"seq":4,"actor"', 1), "duplicate key 'seq'"),
+        (lambda line: line.replace('"seq":4', '"seq":"4"'), "seq '4' is not a whole number"),
+        (lambda line: line.replace('"seq":4', '"seq":4.0'), "seq 4.0 is not a whole number"),
+        (lambda line: line.replace('"seq":4', '"seq":true'), "seq True is not a whole number"),
+        (
+            lambda line: line.replace("T08:00:04.000000+00:00", "T16:00:04.000000+08:00"),
+            "is not a UTC time with microseconds",
+        ),
+        (lambda line: line.replace('"seq":4,', '"seq": 4,'), "not in the exporter's canonical form"),
+    ],
+)
+def test_an_entry_not_in_the_exported_form_is_altered_even_when_its_hash_holds(
+    filled, tmp_path, capsys, edit, reason
+):
+    path = export(filled, tmp_path / "log.jsonl", "jsonl", capsys)
+    head = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
+    _edit_line(path, 3, edit)
+    status, out = verify_file(path, capsys, "--anchor", f"10:{head['entry_hash']}")
+    assert status == 1, out
+    assert out.startswith("FAIL at seq 4: altered entry"), out
+    assert reason in out and "[line 4]" in out, out
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda line: line.replace("4,", "04,", 1), "seq '04' is not a whole number"),
+        (lambda line: line.replace('{""i"":4', '{""i"":0,""i"":4', 1), "duplicate key 'i'"),
+        (lambda line: line.replace("+00:00", "Z", 1), "is not a UTC time with microseconds"),
+    ],
+)
+def test_a_csv_cell_not_in_the_exported_form_is_altered(filled, tmp_path, capsys, edit, reason):
+    path = export(filled, tmp_path / "log.csv", "csv", capsys)
+    _edit_line(path, 4, edit)  # the header is line 1: index 4 is seq 4
+    status, out = verify_file(path, capsys)
+    assert status == 1, out
+    assert out.startswith("FAIL at seq 4: altered entry") and reason in out, out
 
 
 def test_lane_filtered_export_verifies_as_partial(filled, tmp_path, capsys):
