@@ -81,12 +81,14 @@ def _cmd_demo_lane(args: argparse.Namespace) -> int:
 
 def _cmd_eval_ocr(args: argparse.Namespace) -> int:
     from lane_controller.vision.engine import OcrEngine
-    from lane_controller.vision.evaluation import format_table, run_eval
+    from lane_controller.vision.evaluation import LabelsError, format_table, load_labels, run_eval
 
-    missing = [str(folder) for folder in args.dirs if not (folder / "labels.csv").is_file()]
-    if missing:
-        print(f"eval-ocr: no labels.csv in {', '.join(missing)}", file=sys.stderr)
-        return 2
+    try:
+        for folder in args.dirs:
+            load_labels(folder)  # every folder checked before the first image is read
+    except LabelsError as exc:
+        print(f"eval-ocr: {exc}", file=sys.stderr)
+        return exit_codes.USAGE
     reports = run_eval(
         args.dirs,
         args.out,

@@ -104,7 +104,16 @@ class ProfileError(ValueError):
 
 
 def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ProfileError(path, "(file)", "no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            path, "(file)", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+    except OSError as exc:
+        raise ProfileError(path, "(file)", f"cannot read: {exc.strerror or exc}") from exc
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

@@ -85,10 +85,46 @@ class FolderReport:
     results: list[ImageResult] = field(default_factory=list)
 
 
+LABEL_COLUMNS = ("file", "text", "kind")
+
+
+class LabelsError(ValueError):
+    """``labels.csv`` is not usable; the message names the file, the line and the column."""
+
+
 def load_labels(folder: Path) -> list[Labelled]:
-    """The rows of ``folder/labels.csv``."""
-    with (folder / "labels.csv").open(newline="", encoding="utf-8") as handle:
-        return [Labelled(row["file"], row["text"], ReadKind(row["kind"])) for row in csv.DictReader(handle)]
+    """The rows of ``folder/labels.csv``, each checked: its three columns filled, a known kind, and an
+    image file that exists. Raises :class:`LabelsError` on the first problem."""
+    path = folder / "labels.csv"
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise LabelsError(
+                    f"{path}: line 1: no column {', '.join(missing)} (need {','.join(LABEL_COLUMNS)})"
+                )
+            labels = [_label(path, folder, reader.line_num, row) for row in reader]
+    except FileNotFoundError as exc:
+        raise LabelsError(f"{path}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise LabelsError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
+    return labels
+
+
+def _label(path: Path, folder: Path, line: int, row: dict[str, str | None]) -> Labelled:
+    for column in LABEL_COLUMNS:
+        if not row.get(column):
+            raise LabelsError(f"{path}: line {line}: column {column} is empty")
+    file, text, kind = (str(row[c]) for c in LABEL_COLUMNS)
+    try:
+        read_kind = ReadKind(kind)
+    except ValueError as exc:
+        known = ", ".join(k.value for k in ReadKind)
+        raise LabelsError(f"{path}: line {line}: column kind: {kind!r} is not one of {known}") from exc
+    if not (folder / file).is_file():
+        raise LabelsError(f"{path}: line {line}: column file: no image {folder / file}")
+    return Labelled(file, text, read_kind)
 
 
 def grammar_for(folder: Path) -> PlateGrammar:

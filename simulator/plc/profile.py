@@ -1,6 +1,9 @@
 """The simulator's own reading of hardware_profiles/plc/*.toml (independent of the controller's driver).
 
-Addresses are converted to 0-based protocol addresses here; validation is light (the driver is strict).
+Addresses are converted to 0-based protocol addresses here. The simulator checks the keys as strictly as
+the driver does (an unknown key such as ``poll_msec`` or ``wordorder``, an unknown transport kind, is an
+error naming it), so a profile that one side refuses is refused by the other too; the checks themselves
+are its own, not the driver's.
 """
 
 from __future__ import annotations
@@ -108,8 +111,49 @@ def load_sim_profile(name_or_path: str | Path) -> SimProfile:
         raise ValueError(f"{path}: {exc}") from exc
 
 
+_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {"name", "description", "numbering", "word_order", "unit_id", "function_codes"}
+        | {"transport", "timing", "command", "points"}
+    ),
+    "transport.tcp": frozenset({"kind", "host", "port"}),
+    "transport.rtu": frozenset({"kind", "device", "baudrate", "bytesize", "parity", "stopbits"}),
+    "timing": frozenset(
+        {"poll_ms", "request_timeout_ms", "heartbeat_ms", "watchdog_ms", "plc_frozen_ms"}
+        | {"ack_timeout_ms", "travel_timeout_ms", "confirm_poll_ms"}
+    ),
+    "command": frozenset({"style", "release", "pulse_ms", "seq_point", "ack_point", "coils", "point"}),
+    "point": frozenset({"table", "address", "bit", "type", "enum"}),
+}
+
+
+def _only_known(where: str, table: Any, keys: frozenset[str]) -> None:
+    if not isinstance(table, dict):
+        raise TypeError(f"{where or '(root)'}: not a table")
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ValueError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(keys))})")
+
+
+def _check_keys(data: dict[str, Any]) -> None:
+    _only_known("", data, _KEYS[""])
+    transport = data.get("transport", {})
+    _only_known("transport", transport, _KEYS["transport.tcp"] | _KEYS["transport.rtu"])
+    kind = transport.get("kind", "tcp")
+    if kind not in ("tcp", "rtu"):
+        raise ValueError(f"transport.kind: unknown {kind!r} (tcp or rtu)")
+    _only_known("transport", transport, _KEYS[f"transport.{kind}"])
+    _only_known("timing", data.get("timing", {}), _KEYS["timing"])
+    if "command" in data:
+        _only_known("command", data["command"], _KEYS["command"])
+    for name, spec in (data.get("points") or {}).items():
+        _only_known(f"points.{name}", spec, _KEYS["point"])
+
+
 def parse_profile(data: dict[str, Any]) -> SimProfile:
-    """Build a profile from the parsed TOML table."""
+    """Build a profile from the parsed TOML table; ValueError (or TypeError) names the first bad key."""
+    _check_keys(data)
     numbering = data.get("numbering", "zero_based")
     if numbering not in ("zero_based", "one_based", "modicon"):
         raise ValueError(f"numbering: unknown {numbering!r}")

@@ -120,3 +120,28 @@ def test_two_files_for_one_lane(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match="also laid out in") as info:
         load_layouts(tmp_path)
     assert info.value.key == "lane.lane_id"
+
+
+def test_a_mistyped_key_is_named_as_unknown_with_the_key_it_left_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('lane_id = "X9"', 'laneid = "X9"'))
+    with pytest.raises(LayoutError) as info:
+        load_layout(path)
+    assert info.value.key == "lane.laneid"
+    assert info.value.reason == "unknown key (did you mean 'lane_id'?); missing: lane.lane_id"
+
+
+def test_a_reader_profile_that_is_not_utf8_is_a_layout_error(tmp_path: Path) -> None:
+    from lane_controller.readers.profile import PROFILE_DIR, ProfileError, load_profile
+
+    readers = tmp_path / "readers"
+    readers.mkdir()
+    for source in PROFILE_DIR.iterdir():
+        (readers / source.name).write_bytes(source.read_bytes())
+    (readers / "broken.toml").write_bytes(b'name = "caf\xe9"\n')
+    with pytest.raises(ProfileError) as info:
+        load_profile(readers / "broken.toml")
+    assert (info.value.key, info.value.reason) == ("(file)", "not UTF-8 text (byte 0xe9 at offset 11)")
+    with pytest.raises(ProfileError, match="no such file"):
+        load_profile(readers / "missing.toml")
+    with pytest.raises(LayoutError, match=r"broken\.toml: \(file\): not UTF-8 text"):
+        load_layout(write(tmp_path, GOOD), reader_profile_dir=readers)

@@ -78,7 +78,27 @@ def test_eval_ocr_without_labels_fails_clearly(tmp_path, capsys):
     from lane_controller.cli import main
 
     assert main(["eval-ocr", str(tmp_path)]) == 2
-    assert "no labels.csv" in capsys.readouterr().err
+    assert f"{tmp_path / 'labels.csv'}: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ("file,text\na.png,KLA1234\n", "line 1: no column kind (need file,text,kind)"),
+        ("file,text,kind\na.png,KLA1234,plate\nmissing.png,KLA1234,plate\n", "line 3: column file: no image"),
+        ("file,text,kind\na.png,KLA1234,truck\n", "line 2: column kind: 'truck' is not one of"),
+        ("file,text,kind\na.png,,plate\n", "line 2: column text is empty"),
+    ],
+)
+def test_eval_ocr_names_the_line_and_column_of_a_bad_label(tmp_path, capsys, labels, message):
+    from lane_controller.cli import main
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
+    assert main(["eval-ocr", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'labels.csv'}: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_top_read_is_the_readers_first_among_equal_confidences():
