@@ -6,6 +6,7 @@ commanded and reports loops, so a whole truck can be driven through a real :clas
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import heapq
 import itertools
@@ -157,20 +158,35 @@ class FakeBarrier:
         self.fail_sends = 0
         self.refuse_sends = 0
         """The next this many commands are refused by the PLC (BarrierRefused; nothing moves)."""
+        self.on_refuse: Callable[[], None] | None = None
+        """Run at each refusal, before it is answered: where the PLC's reason shows in its inputs."""
         self.fail_reads = False
+        """The PLC does not answer: its inputs cannot be read and no command reaches it."""
         self.witness: Callable[[], object] | None = None
         """Called at each send; its value is kept with the command (e.g. how many audit entries exist)."""
+        self.in_flight: Callable[[], None] | None = None
+        """Run once, while the next command is on the wire: after the host sent it (and its inputs were
+        recorded), before the PLC acts on it; the lane's inputs may change there, as they do on a road."""
 
     async def send(self, command: BarrierCommand) -> None:
         """Record (or fail) a command and let the plant react."""
+        if self.fail_reads:
+            raise ConnectionError("simulated PLC unreachable")
         if self.fail_sends > 0:
             self.fail_sends -= 1
             raise ConnectionError("simulated Modbus timeout")
         if self.refuse_sends > 0:
             self.refuse_sends -= 1
+            if self.on_refuse is not None:
+                self.on_refuse()
             raise BarrierRefused(f"{command.kind.value}: PLC reports photocell blocked")
         witness = self.witness() if self.witness is not None else None
         self.sent.append(SentCommand(command, self.plant.inputs, witness))
+        if self.in_flight is not None:
+            hook, self.in_flight = self.in_flight, None
+            await asyncio.sleep(0)  # the request is on the wire: other tasks run
+            hook()
+            await asyncio.sleep(0)
         self.plant.command(command)
 
     async def read_inputs(self) -> PlcInputs:

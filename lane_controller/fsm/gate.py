@@ -13,6 +13,7 @@ The gate's picture of the PLC inputs is updated from the events before the state
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,9 +54,19 @@ class DecisionTicket:
 class BarrierGate:
     """Issues barrier commands for one lane, enforcing the decision and safety-loop invariants."""
 
-    def __init__(self, barrier: Barrier, journal: Journal, *, last_seq: int = 0) -> None:
+    def __init__(
+        self,
+        barrier: Barrier,
+        journal: Journal,
+        *,
+        last_seq: int = 0,
+        reported: Callable[[], PlcInputs] | None = None,
+    ) -> None:
         self._barrier = barrier
         self._journal = journal
+        self._reported = reported
+        """The PLC's latest report, which may be ahead of the inputs whose events were handled so far (a
+        loop that changed while a command was on the wire): a close waits for both to show clear."""
         self._seq = last_seq
         self._inputs = PlcInputs()
         self._issued: set[int] = set()
@@ -201,11 +212,14 @@ class BarrierGate:
             return
         if self._last_command is CommandKind.CLOSE and position is BarrierPosition.CLOSING:
             return
-        if self._inputs.under_boom:  # invariant 2: never down onto a vehicle
+        if self._occupied():  # invariant 2: never down onto a vehicle
             return
         # A close the PLC refused (a vehicle it sees under the boom) goes out again on the next input
         # update that shows the boom clear.
         self._close_in_flight = await self._send(CommandKind.CLOSE, self._session_id)
+
+    def _occupied(self) -> bool:
+        return self._inputs.under_boom or (self._reported is not None and self._reported().under_boom)
 
     # ----------------------------------------------------------------------------------------- send
 
@@ -220,7 +234,7 @@ class BarrierGate:
         refused it (audited; nothing moved)."""
         if kind is CommandKind.OPEN and decision is None:
             raise AssertionError("open without a decision")
-        if kind is CommandKind.CLOSE and self._inputs.under_boom:
+        if kind is CommandKind.CLOSE and self._occupied():
             raise AssertionError("close while the boom is occupied")
         self._seq += 1
         seq = self._seq

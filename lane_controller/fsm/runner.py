@@ -197,7 +197,9 @@ class LaneRunner:
         self._clock = clock
         self._on_handled = on_handled
         self._journal = Journal(recorder, config.lane_id, clock)
-        self._gate = BarrierGate(devices.barrier, self._journal)
+        self._plc = PlcInputs()
+        """The PLC's latest report (``feed_inputs``), ahead of the events queued from it."""
+        self._gate = BarrierGate(devices.barrier, self._journal, reported=lambda: self._plc)
         extra: dict[str, Any] = {"new_session_id": new_session_id} if new_session_id else {}
         self._machine = LaneMachine(
             config, gate=self._gate, journal=self._journal, effects=self, clock=clock, **extra
@@ -207,7 +209,6 @@ class LaneRunner:
         self._timer: TimerHandle | None = None
         self._flush_timer: TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
-        self._plc = PlcInputs()
         self._faulted_devices: set[Device] = set()
         self.handled = 0
 
