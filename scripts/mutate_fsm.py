@@ -99,6 +99,14 @@ MUTANTS = (
         "a staff member's deny opens the barrier (invariant 1)",
     ),
     Mutant(
+        "fail-safe-forgets-barrier",
+        "lane_controller/fsm/machine.py",
+        "                self._health[Device.BARRIER] = type(failed).__name__\n"
+        "                self._gate.faulted = True",
+        "                pass",
+        "a close lost while failing safe leaves the barrier healthy, so the lane leaves fault",
+    ),
+    Mutant(
         "timer-of-another-state",
         "lane_controller/fsm/machine.py",
         "                isinstance(e, Timeout) and e.token == self._token and e.state is self.state",
@@ -106,6 +114,8 @@ MUTANTS = (
         "a stale timer fires in a later state",
     ),
 )
+
+_LAST_OUTPUT: list[str] = []
 
 DEFAULT_TESTS = (("properties", ("tests/fsm/test_properties.py",)), ("fsm", ("tests/fsm",)))
 
@@ -124,6 +134,7 @@ def _run_tests(paths: tuple[str, ...]) -> str | None:
         )
     if done.returncode == 0:
         return None
+    _LAST_OUTPUT[:] = done.stdout.splitlines()[-60:]
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+::\S+)", done.stdout, flags=re.MULTILINE)
     return failed[0] if failed else f"pytest exit {done.returncode}"
 
@@ -152,6 +163,7 @@ def main() -> int:
     args = parser.parse_args()
     suites = (("given", tuple(args.tests)),) if args.tests else DEFAULT_TESTS
     if (failed := _run_tests(tuple(p for _, paths in suites for p in paths))) is not None:
+        print("\n".join(_LAST_OUTPUT), file=sys.stderr)
         print(f"the tests fail before any mutation ({failed}): fix them first", file=sys.stderr)
         return 2
     survived = 0

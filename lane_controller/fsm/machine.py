@@ -377,8 +377,13 @@ class LaneMachine:
                 session_id=session_id,
             )
             await self._enter_common(source, target, event)
-        except Exception:
+        except Exception as failed:
             _LOG.exception("lane %s: fail-safe could not complete", self.config.lane_id)
+            if isinstance(failed, BarrierSendError):
+                # Its close was lost on the wire: the barrier is at fault too, so the store coming back
+                # cannot take the lane out of fault while the boom may still be up.
+                self._health[Device.BARRIER] = type(failed).__name__
+                self._gate.faulted = True
         try:
             await self._journal.flush()
         except Exception:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from lane_controller.fsm.protocols import BarrierPosition, CommandKind
-from tests.fsm.test_properties import EntryLaneProperties
+import time
+
+from lane_controller.fsm.protocols import BarrierPosition, CommandKind, Recognition
+from tests.fsm.test_properties import EntryLaneProperties, ExitLaneProperties
 
 
 def test_a_vehicle_that_arrives_while_a_close_is_on_the_wire_holds_the_next_close() -> None:
@@ -37,5 +39,31 @@ def test_a_plc_that_does_not_answer_takes_no_command() -> None:
         assert lane.runner.machine.state.value == "fault"
         assert lane.recorder.of_kind("barrier.send_failed") or not lane.recorder.of_kind("barrier.command")
         assert lane.dev.barrier.sent == []
+    finally:
+        lane.teardown()
+
+
+def test_a_close_lost_while_failing_safe_keeps_the_lane_in_fault_when_the_store_returns() -> None:
+    """Found under CPU load, when recognition ran slow: a store outage puts the passing lane in fault;
+    the fault's close is lost because the PLC does not answer. The store coming back must not take the
+    lane out of fault (to manual review) while the boom is still up: the barrier is at fault too."""
+    lane = ExitLaneProperties()
+    recognize = lane.dev.recognizer.recognize
+
+    def slow(lane_id: str, session_id: str) -> Recognition:
+        time.sleep(0.2)  # recognition in its worker thread takes a while, as on a loaded host
+        return recognize(lane_id, session_id)
+
+    lane.dev.recognizer.recognize = slow  # type: ignore[method-assign]
+    try:
+        lane.loop_changes(loop="arming", on=True)
+        lane.store_outage()
+        lane.barrier_moves_by_itself(position=BarrierPosition.CLOSING)
+        lane.plc_reads_fail(failing=True)
+        lane.staff_override(open_=False)
+        lane.officer_confirms()
+        assert lane.recorder.of_kind("barrier.send_failed")
+        assert lane.runner.machine.state.value == "fault"
+        lane.down_when_nobody_passes()
     finally:
         lane.teardown()
