@@ -24,13 +24,17 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     anchors = list(args.anchor)
     if args.anchor_file is not None:
         try:
-            anchors += read_anchor_file(args.anchor_file)
+            kept = read_anchor_file(args.anchor_file)
         except (OSError, UnicodeDecodeError) as exc:
             print(f"audit verify: anchor file {args.anchor_file}: {exc}", file=sys.stderr)
             return exit_codes.USAGE
+        if not kept:
+            print(f"audit verify: anchor file {args.anchor_file} holds no anchors", file=sys.stderr)
+            return exit_codes.USAGE
+        anchors += kept
     if args.file is not None:
         return run_audit_verify_file(
-            args.file, args.format, sys.stdout, anchors=anchors, partial=args.partial
+            args.file, args.format, sys.stdout, anchors=anchors, partial=args.partial, tail=args.tail
         )
     return run_audit_verify(args.db, sys.stdout, anchors=anchors)
 
@@ -165,7 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--partial",
         action="store_true",
-        help="--file is a filtered export (--since/--lane): gaps in seq are expected, not missing entries",
+        help="--file is a --lane export: gaps in seq are expected, not missing entries",
+    )
+    verify.add_argument(
+        "--tail",
+        action="store_true",
+        help="--file is a --since export: it starts after seq 1 but must have no gaps",
     )
     verify.set_defaults(handler=_cmd_audit_verify)
     anchor = audit_commands.add_parser(
@@ -269,9 +278,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()  # a write that fails (a closed pipe, a full disk) fails here, not at exit
     except BrokenPipeError:
         _quiet_stdout()
         return exit_codes.BROKEN_PIPE
+    except OSError as exc:  # the machine's, not the data's: a full disk, a folder that cannot be made
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _quiet_stdout()  # stdout itself failed: what it still holds cannot be written anywhere
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"lane-controller: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return exit_codes.ENVIRONMENT
     except Exception as exc:
         from lane_controller.store.db import database_problem, resolve_db_url
 

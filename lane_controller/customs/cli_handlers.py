@@ -10,7 +10,12 @@ from typing import TextIO
 from lane_controller import exit_codes
 from lane_controller.customs.cn_ingest import CNIngestor, ImportReport, ImportSource
 from lane_controller.customs.cn_records import InputFormatError, RecordSource
-from lane_controller.customs.seal_confirmation import ConfirmationRefused, confirm_seal, read_photo
+from lane_controller.customs.seal_confirmation import (
+    ConfirmationRefused,
+    check_officer_id,
+    confirm_seal,
+    read_photo,
+)
 from lane_controller.domain.stations import StationTable
 from lane_controller.store.cli_handlers import open_migrated_engine
 
@@ -40,7 +45,8 @@ def run_cn_import(
         return exit_codes.USAGE
     stdin = str(path) == "-"
     if not stdin and not path.is_file():
-        sys.stderr.write(f"cn import: {path}: no such file\n")
+        why = "no such file" if not path.exists() else "not a regular file"
+        sys.stderr.write(f"cn import: {path}: {why}\n")
         return exit_codes.USAGE
     engine = open_migrated_engine(db_url, sys.stderr)
     if engine is None:
@@ -49,7 +55,9 @@ def run_cn_import(
         ingestor = CNIngestor(engine, stations)
         try:
             with sys.stdin.buffer if stdin else path.open("rb") as stream:
-                records = RecordSource(stream, jsonl=True if path.suffix.lower() == ".jsonl" else None)
+                # .jsonl is JSON Lines, .json one document (decided whole); anything else is detected
+                jsonl = {".jsonl": True, ".json": False}.get(path.suffix.lower())
+                records = RecordSource(stream, jsonl=jsonl)
                 source = ImportSource(str(path), lambda: records.sha256)
                 report = ingestor.ingest_all(records.records(), source)
         except (OSError, InputFormatError) as exc:
@@ -78,6 +86,7 @@ def run_cn_confirm_seal(
     """Record a dedicated officer's seal confirmation. Exit 0 recorded, 1 refused by the rules (unknown
     CN, nothing to confirm, already confirmed), 2 an unusable photo, 3 the database cannot be used."""
     try:
+        check_officer_id(officer_id)
         read_photo(photo)
     except ConfirmationRefused as exc:
         sys.stderr.write(f"cn confirm-seal: {exc}\n")

@@ -134,7 +134,7 @@ def _field_errors(exc: ValidationError) -> tuple[FieldError, ...]:
 
 def _cn_number_of(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("cn_number"), str):
-        return str(value["cn_number"]).strip().upper()
+        return _shown(str(value["cn_number"]).strip().upper())
     return None
 
 
@@ -187,7 +187,8 @@ class CNIngestor:
             cn_number = message.cn_number
             return self._store(conn, record.where, message)
         except _Rejected as rejected:
-            outcome = RecordOutcome(record.where, cn_number, False, errors=rejected.errors)
+            errors = tuple(FieldError(_shown(e.field) or "", _shown(e.reason) or "") for e in rejected.errors)
+            outcome = RecordOutcome(record.where, cn_number, False, errors=errors)
             if audit_rejection:
                 self._audit_rejection(conn, outcome)
             return outcome
@@ -275,9 +276,23 @@ class CNIngestor:
             )
 
 
+_SHOWN_CHARS: Final = 120
+"""How much of a rejected record's own text (its CN number, a field, a reason quoting a value) is kept:
+a hostile record cannot make its audit entry large."""
+_SHOWN_ERRORS: Final = 10
+
+
+def _shown(text: str | None) -> str | None:
+    if text is None or len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS]}… ({len(text)} characters)"
+
+
 def _rejection_payload(outcome: RecordOutcome) -> dict[str, Any]:
+    errors = [{"field": e.field, "reason": e.reason} for e in outcome.errors]
     return {
         "where": outcome.where,
-        "cn_number": outcome.cn_number,
-        "errors": [{"field": e.field, "reason": e.reason} for e in outcome.errors],
+        "cn_number": _shown(outcome.cn_number),
+        "errors": errors[:_SHOWN_ERRORS],
+        "more_errors": max(0, len(errors) - _SHOWN_ERRORS),
     }

@@ -53,12 +53,28 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        # json.loads would keep the last value silently; a record that says two things is refused
+        msg = f"duplicate key {', '.join(repr(k[:40]) for k in duplicates)}"
+        raise ValueError(msg)
+    return dict(pairs)
+
+
 def _decode(text: str) -> Any:
-    """``json.loads`` that refuses too deep a document with a ValueError instead of a RecursionError."""
+    """``json.loads`` that refuses duplicate keys, too deep a document and numbers of more digits than
+    Python converts, each with a ValueError saying so (never a RecursionError or Python's own text)."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
     except RecursionError:
         msg = f"nested deeper than {MAX_DEPTH} levels"
+        raise ValueError(msg) from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError) or "digits" not in str(exc):
+            raise
+        msg = "a number of more than 4300 digits"
         raise ValueError(msg) from None
     if _depth(value) > MAX_DEPTH:
         msg = f"nested deeper than {MAX_DEPTH} levels"

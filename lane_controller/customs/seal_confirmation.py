@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from lane_controller.store.coltypes import JsonValue, utcnow
 from lane_controller.store.db import make_session_factory
 from lane_controller.store.transport_notes import load_note, record_officer_confirmation
 
+OFFICER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+"""An officer's id as it is audited: letters, digits and ``. _ @ -``, at most 64 (the audit's actor)."""
 PHOTO_KINDS: Final = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 """The photo formats taken, by their leading bytes."""
 MAX_PHOTO_BYTES: Final = 20 << 20
@@ -39,6 +42,17 @@ class SealConfirmation:
     photo_sha256: str
     photo_path: Path
     at: datetime
+
+
+def check_officer_id(officer_id: str) -> str:
+    """The id as given, or ConfirmationRefused naming what is wrong with it (empty, too long, a
+    character that could forge a line of output or of the log)."""
+    if not OFFICER_ID.fullmatch(officer_id):
+        shown = officer_id[:64].encode("unicode_escape").decode()
+        raise ConfirmationRefused(
+            f"officer id {shown!r}: 1-64 letters, digits or . _ @ -, starting with a letter or digit"
+        )
+    return officer_id
 
 
 def read_photo(path: Path) -> tuple[bytes, str]:
@@ -65,9 +79,7 @@ def confirm_seal(
     at: datetime | None = None,
 ) -> SealConfirmation:
     """Record the officer's confirmation of ``cn_number``'s vehicle seal with ``photo`` as evidence."""
-    officer = officer_id.strip()
-    if not officer:
-        raise ConfirmationRefused("the officer's id is empty")
+    officer = check_officer_id(officer_id)
     data, ext = read_photo(photo)
     digest = hashlib.sha256(data).hexdigest()
     when = at or utcnow()
@@ -99,7 +111,10 @@ def confirm_seal(
         }
         append_audit(session, AuditEvent("cn.seal_confirmed", payload, actor=officer), at=when)
         # The evidence is written before the transaction commits: a confirmation never lacks its photo.
-        evidence_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            evidence_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfirmationRefused(f"evidence folder {evidence_dir}: {exc.strerror or exc}") from exc
         if not kept.exists():
             partial = kept.with_suffix(".part")
             partial.write_bytes(data)

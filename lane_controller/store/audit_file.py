@@ -37,6 +37,7 @@ from lane_controller.store.audit import (
 from lane_controller.store.models import GENESIS_HASH
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+_CSV_FIELD_LIMIT = 1 << 30
 _SEQ_TEXT = re.compile(r"[1-9][0-9]*")
 
 
@@ -58,7 +59,7 @@ class FileVerifyReport:
 
     def __str__(self) -> str:
         if self.problem is not None:
-            return f"{self.problem} [line {self.line}]"
+            return f"{self.problem}" + (f" [line {self.line}]" if self.line is not None else "")
         gaps = f", {self.gaps} gaps (filtered export: links across them not checked)" if self.gaps else ""
         return (
             f"OK: {self.entries} entries, last seq {self.last_seq}, hash {self.last_hash}{gaps}; "
@@ -73,9 +74,9 @@ class ExportFormatError(ValueError):
 class _Altered(ValueError):
     """An entry that is not in the exporter's canonical form; ``seq`` when it could be read."""
 
-    def __init__(self, seq: int | None, detail: str) -> None:
+    def __init__(self, seq: int | None, detail: str, line: int | None = None) -> None:
         super().__init__(detail)
-        self.seq, self.detail = seq, detail
+        self.seq, self.detail, self.line = seq, detail, line
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -87,7 +88,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _strict_loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_unique_keys)
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise _Altered(None, "nested too deeply to be an exported entry") from None
 
 
 def _field_problem(entry: dict[str, Any]) -> str | None:
@@ -129,9 +133,12 @@ def _jsonl_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise ExportFormatError(f"line {line_no}: not JSON ({exc.msg})") from exc
         except _Altered as exc:
-            plain = json.loads(line)  # the same line, the last of each duplicate key kept: for its seq
+            try:
+                plain = json.loads(line)  # the same line, the last of each duplicate key kept: its seq
+            except (RecursionError, ValueError):
+                plain = None
             seq = _seq_label(plain.get("seq")) if isinstance(plain, dict) else None
-            raise _Altered(seq, f"{exc.detail} [line {line_no}]") from exc
+            raise _Altered(seq, exc.detail, line_no) from exc
         if not isinstance(entry, dict) or set(entry) != set(EXPORT_FIELDS):
             raise ExportFormatError(
                 f"line {line_no}: expected an object with fields {', '.join(EXPORT_FIELDS)}"
@@ -140,12 +147,13 @@ def _jsonl_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         if problem is None and canonical_json(entry) != line.rstrip("\r\n"):
             problem = "not in the exporter's canonical form (spacing, key order or escapes differ)"
         if problem is not None:
-            raise _Altered(_seq_label(entry["seq"]), f"{problem} [line {line_no}]")
+            raise _Altered(_seq_label(entry["seq"]), problem, line_no)
         entry["payload_text"] = canonical_json(entry["payload"])
         yield line_no, entry
 
 
 def _csv_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    csv.field_size_limit(_CSV_FIELD_LIMIT)  # a payload cell is as long as the entry's payload
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None or tuple(header) != EXPORT_FIELDS:
@@ -159,16 +167,16 @@ def _csv_entries(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
             entry[name] = entry[name] or None
         seq = _seq_label(entry["seq"])
         if seq is None or str(seq) != entry["seq"]:
-            raise _Altered(seq, f"seq {entry['seq']!r} is not a whole number from 1 [line {line_no}]")
+            raise _Altered(seq, f"seq {entry['seq'][:40]!r} is not a whole number from 1", line_no)
         entry["seq"] = seq
         try:
             entry["payload"] = _strict_loads(entry["payload"])
         except ValueError as exc:
             detail = exc.detail if isinstance(exc, _Altered) else f"payload is not JSON ({exc})"
-            raise _Altered(seq, f"{detail} [line {line_no}]") from exc
+            raise _Altered(seq, detail, line_no) from exc
         problem = _field_problem(entry)
         if problem is not None:
-            raise _Altered(seq, f"{problem} [line {line_no}]")
+            raise _Altered(seq, problem, line_no)
         entry["payload_text"] = row[EXPORT_FIELDS.index("payload")]
         yield line_no, entry
 
@@ -198,7 +206,9 @@ def _link_problem(entry: dict[str, Any], last_seq: int | None, last_hash: str | 
         if seq == 1 and entry["prev_hash"] != GENESIS_HASH:
             return VerifyProblem(1, "broken link", "the first entry does not start at the genesis hash")
         return None
-    if seq <= last_seq:
+    if seq == last_seq:
+        return VerifyProblem(seq, "duplicate entry", "the same seq twice in a row")
+    if seq < last_seq:
         return VerifyProblem(seq, "reordered entry", f"stands after seq {last_seq}")
     if seq == last_seq + 1 and entry["prev_hash"] != last_hash:
         return VerifyProblem(
@@ -232,10 +242,18 @@ class _Walk:
 
 
 def verify_export(
-    stream: TextIO, fmt: ExportFormat, anchors: tuple[Anchor, ...] = (), *, complete: bool = True
+    stream: TextIO,
+    fmt: ExportFormat,
+    anchors: tuple[Anchor, ...] = (),
+    *,
+    complete: bool = True,
+    from_start: bool = True,
 ) -> FileVerifyReport:
     """Check an export line by line and report the first problem; raises `ExportFormatError` for a file
-    that is not an export at all. An empty file is a problem: there is nothing it proves."""
+    that is not an export at all. An empty file is a problem: there is nothing it proves.
+
+    ``complete`` files have no gaps; ``from_start`` ones begin at seq 1 on the genesis hash. A ``--since``
+    export is complete but not from the start; a ``--lane`` export is neither."""
     walk = _Walk(complete)
     hashes: dict[int, str] = {}
     try:
@@ -246,7 +264,7 @@ def verify_export(
                 if walk.missing is not None and problem.kind != "reordered entry":
                     return walk.missing_report()
                 return walk.report(problem, line_no)
-            expected = 1 if walk.last_seq is None else walk.last_seq + 1
+            expected = (1 if from_start else seq) if walk.last_seq is None else walk.last_seq + 1
             if seq > expected:
                 if complete and walk.missing is None:
                     walk.missing = (expected, line_no, seq)
@@ -259,7 +277,7 @@ def verify_export(
         if walk.missing is not None:
             return walk.missing_report()
         seq = exc.seq if exc.seq is not None else (walk.last_seq or 0) + 1
-        return walk.report(VerifyProblem(seq, "altered entry", exc.detail))
+        return walk.report(VerifyProblem(seq, "altered entry", exc.detail), exc.line)
     if walk.missing is not None:
         return walk.missing_report()
     if walk.count == 0:

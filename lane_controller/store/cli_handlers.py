@@ -110,15 +110,22 @@ def run_audit_verify_file(
     anchors: Sequence[str] = (),
     *,
     partial: bool = False,
+    tail: bool = False,
 ) -> int:
-    """Verify an export file offline (no database): OK (0), the first problem (1), or unusable (2)."""
+    """Verify an export file offline (no database): OK (0), the first problem (1), or unusable (2).
+    ``partial``: a ``--lane`` export (gaps expected); ``tail``: a ``--since`` export (no gaps, but it
+    starts after seq 1)."""
     errors = err if err is not None else sys.stderr
     chosen = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     try:
         parsed = tuple(Anchor.parse(text) for text in anchors)
         with path.open(encoding="utf-8", newline="") as stream:
             report = verify_export(
-                stream, "csv" if chosen == "csv" else "jsonl", parsed, complete=not partial
+                stream,
+                "csv" if chosen == "csv" else "jsonl",
+                parsed,
+                complete=not partial,
+                from_start=not (partial or tail),
             )
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"error: {path}: {exc}", file=errors)
@@ -197,8 +204,12 @@ def run_audit_anchor(
         print("not anchored: the log holds no entries yet", file=errors)
         return exit_codes.NOTHING_TO_DO
     anchor = f"{report.entries}:{report.head_hash}"
+    print(anchor, file=out, flush=True)  # shown first: a file that cannot be written loses nothing
     if file is not None:
-        with file.open("a", encoding="utf-8") as stream:
-            stream.write(f"{anchor}  # {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-    print(anchor, file=out)
+        try:
+            with file.open("a", encoding="utf-8") as stream:
+                stream.write(f"{anchor}  # {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        except OSError as exc:
+            print(f"audit anchor: cannot append to {file}: {exc.strerror or exc}", file=errors)
+            return exit_codes.USAGE
     return exit_codes.OK

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///var/lane-controller.db"
@@ -41,10 +49,21 @@ def database_problem(exc: BaseException, url: str) -> str | None:
     shown = _display_url(url)
     if isinstance(exc, ArgumentError | NoSuchModuleError):
         return f"database URL {shown!r} is not usable: {exc}"
-    if isinstance(exc, OperationalError | InterfaceError):
-        detail = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "failed"
-        return f"database {shown} cannot be reached: {detail}"
+    # OperationalError: refused, locked, unreachable; a bare DatabaseError: not a database at all (a
+    # SQLite URL naming some other file). Integrity and programming errors are bugs, not the database's.
+    if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        return f"database {shown} cannot be used: {_first_line(cause)}"
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.InterfaceError) or (
+        type(exc) is sqlite3.DatabaseError
+    ):
+        return f"database {shown} cannot be used: {_first_line(exc)}"
     return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _display_url(url: str) -> str:
@@ -88,7 +107,14 @@ def create_engine_for(
     parsed = _normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine_kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **engine_kwargs)
+        try:
+            return create_engine(parsed, **engine_kwargs)
+        except ModuleNotFoundError as exc:
+            msg = (
+                f"database URL {_display_url(str(url))!r} needs the driver {exc.name}, which is not "
+                "installed (SQLite, and PostgreSQL through psycopg 3, are)"
+            )
+            raise DatabaseUnavailable(msg) from exc
 
     if sqlite_synchronous not in _SYNCHRONOUS_VALUES:
         msg = f"sqlite_synchronous must be one of {sorted(_SYNCHRONOUS_VALUES)}, not {sqlite_synchronous!r}"

@@ -97,7 +97,7 @@ def load_labels(folder: Path) -> list[Labelled]:
     image file that exists. Raises :class:`LabelsError` on the first problem."""
     path = folder / "labels.csv"
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # a BOM, as spreadsheets write
             reader = csv.DictReader(handle)
             missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or ())]
             if missing:
@@ -107,8 +107,12 @@ def load_labels(folder: Path) -> list[Labelled]:
             labels = [_label(path, folder, reader.line_num, row) for row in reader]
     except FileNotFoundError as exc:
         raise LabelsError(f"{path}: no such file") from exc
+    except (IsADirectoryError, csv.Error) as exc:
+        raise LabelsError(f"{path}: not a labels table ({exc})") from exc
     except UnicodeDecodeError as exc:
         raise LabelsError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
+    if not labels:
+        raise LabelsError(f"{path}: no labelled images")
     return labels
 
 

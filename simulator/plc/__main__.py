@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import sys
 from dataclasses import dataclass
 
@@ -38,9 +39,22 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not value >= 0:
+    if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0")
     return value
+
+
+def _period(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _watchdog(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a watchdog in ms from 0 to 65535")
+    return int(text)
 
 
 def _fraction(text: str) -> float:
@@ -84,13 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--watchdog-ms",
-        type=int,
+        type=_watchdog,
         default=None,
         help="initial host watchdog in ms, 0 off (default: the profile's [timing] watchdog_ms)",
     )
     parser.add_argument(
         "--auto-vehicle-every",
-        type=float,
+        type=_period,
         metavar="S",
         default=None,
         help="drive a vehicle over the loops every S seconds (it waits up to S for the boom to open)",

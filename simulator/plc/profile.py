@@ -103,6 +103,8 @@ def load_sim_profile(name_or_path: str | Path) -> SimProfile:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: no such PLC profile") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     try:

@@ -266,3 +266,61 @@ def test_an_officer_confirms_a_vehicle_seal_from_the_command_line(migrated_engin
     status, report = run_import(db_url, replace, capsys)
     assert status == 1
     assert "confirmed by officer officer-42" in report["records"][0]["errors"][0]["reason"]
+
+
+def test_a_record_with_a_duplicate_key_is_refused(migrated_engine, db_url, tmp_path, capsys):
+    line = json.dumps(cn_record("CN0001"))[:-1] + ', "time_limit_minutes": 9999}'
+    path = tmp_path / "cns.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    status, report = run_import(db_url, path, capsys)
+    assert status == 1
+    assert report["records"][0]["errors"][0]["reason"] == "duplicate key 'time_limit_minutes'"
+    assert counts(db_url)["notes"] == 0
+
+
+def test_a_hostile_record_cannot_make_its_audit_entry_large(migrated_engine, db_url, tmp_path, capsys):
+    huge = "9" * 5000
+    path = tmp_path / "cns.jsonl"
+    path.write_text(
+        json.dumps({"function": "9", "cn_number": "CN" + "9" * 900_000})
+        + "\n"
+        + '{"function": "9", "time_limit_minutes": '
+        + huge
+        + "}\n",
+        encoding="utf-8",
+    )
+    status, report = run_import(db_url, path, capsys)
+    assert status == 1
+    first, second = report["records"]
+    assert len(first["cn_number"]) < 200 and first["cn_number"].endswith("(900002 characters)")
+    assert second["errors"][0]["reason"] == "a number of more than 4300 digits"
+    assert max(len(row.payload) for row in audit_rows(db_url)) < 4000
+
+
+def test_a_broken_json_document_is_not_read_as_lines(migrated_engine, db_url, tmp_path, capsys):
+    path = tmp_path / "cn.json"
+    path.write_text(json.dumps(cn_record("CN0001"), indent=2)[:-5], encoding="utf-8")
+    assert main(["--db", db_url, "cn", "import", str(path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert [row.kind for row in audit_rows(db_url)] == ["cn.import"]  # the refused run, nothing else
+    assert main(["--db", db_url, "cn", "import", str(tmp_path)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("officer", ["OFF1\nCN X: vehicle seal confirmed by officer BOSS", "x" * 65, " "])
+def test_an_officer_id_that_could_forge_a_line_is_refused(tmp_path, capsys, officer):
+    photo = tmp_path / "seal.png"
+    photo.write_bytes(PNG)
+    argv = ["--db", f"sqlite:///{tmp_path / 'none.db'}", "cn", "confirm-seal", "CN1", "--officer", officer]
+    assert main([*argv, "--photo", str(photo)]) == 2
+    assert "officer id" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_database_or_an_unknown_driver_is_an_environment_error(tmp_path, capsys):
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database\n" * 100, encoding="utf-8")
+    for url in (f"sqlite:///{junk}", "mysql://u@127.0.0.1/x"):
+        assert main(["--db", url, "audit", "verify"]) == 3
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert "file is not a database" in err or "needs the driver MySQLdb" in err

@@ -190,3 +190,62 @@ def test_not_an_export_is_a_clear_error(tmp_path, capsys):
     status, out = verify_file(path, capsys)
     assert status == 2
     assert "header must be seq,recorded_at" in out
+
+
+def test_a_csv_export_with_a_large_payload_verifies(session_factory, db_url, tmp_path, capsys):
+    AuditLog(session_factory).append(AuditEvent("cn.rejected", {"text": "x" * 300_000}), at=T0)
+    path = export(db_url, tmp_path / "log.csv", "csv", capsys)
+    status, out = verify_file(path, capsys)
+    assert status == 0, out
+
+
+def test_odd_lines_are_named_once_and_a_repeated_line_is_a_duplicate(filled, tmp_path, capsys):
+    path = export(filled, tmp_path / "log.jsonl", "jsonl", capsys)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines[:4], "[" * 100_000 + "]" * 100_000, *lines[4:]]) + "\n")
+    status, out = verify_file(path, capsys)
+    assert status == 1 and "altered entry (nested too deeply" in out and "[line 5]" in out
+    assert "None" not in out and out.count("[line") == 1
+    path.write_text("\n".join([*lines[:4], lines[3], *lines[4:]]) + "\n", encoding="utf-8")
+    assert verify_file(path, capsys)[1].startswith("FAIL at seq 4: duplicate entry")
+
+
+def test_a_since_export_is_checked_for_gaps_with_tail(filled, tmp_path, capsys):
+    path = export(filled, tmp_path / "since.jsonl", "jsonl", capsys, "--since", "2026-11-26T08:00:04+00:00")
+    assert verify_file(path, capsys, "--tail")[1].startswith("OK: 7 entries, last seq 10")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:2] + lines[3:]) + "\n", encoding="utf-8")
+    status, out = verify_file(path, capsys, "--tail")
+    assert status == 1 and out.startswith("FAIL at seq 6: missing entry")
+    assert verify_file(path, capsys)[0] == 1  # without --tail it must start at seq 1
+
+
+def test_an_empty_anchor_file_is_not_a_pass(filled, tmp_path, capsys):
+    path = export(filled, tmp_path / "log.jsonl", "jsonl", capsys)
+    empty = tmp_path / "anchors.txt"
+    empty.write_text("# nothing kept yet\n", encoding="utf-8")
+    status, out = verify_file(path, capsys, "--anchor-file", str(empty))
+    assert status == 2 and "holds no anchors" in out
+
+
+def test_an_anchor_file_that_cannot_be_written_still_shows_the_anchor(filled, tmp_path, capsys):
+    assert main(["--db", filled, "audit", "anchor", "--file", str(tmp_path)]) == 2  # a folder
+    captured = capsys.readouterr()
+    assert captured.out.startswith("10:") and "cannot append to" in captured.err
+
+
+def test_an_export_to_a_full_disk_is_an_environment_error(filled):
+    import subprocess
+    import sys
+
+    with Path("/dev/full").open("wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lane_controller.cli", "--db", filled, "audit", "export"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert done.returncode == 3
+    assert done.stderr == "lane-controller: cannot read or write: No space left on device\n"

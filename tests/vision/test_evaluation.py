@@ -88,6 +88,7 @@ def test_eval_ocr_without_labels_fails_clearly(tmp_path, capsys):
         ("file,text,kind\na.png,KLA1234,plate\nmissing.png,KLA1234,plate\n", "line 3: column file: no image"),
         ("file,text,kind\na.png,KLA1234,truck\n", "line 2: column kind: 'truck' is not one of"),
         ("file,text,kind\na.png,,plate\n", "line 2: column text is empty"),
+        ("file,text,kind\n", "no labelled images"),
     ],
 )
 def test_eval_ocr_names_the_line_and_column_of_a_bad_label(tmp_path, capsys, labels, message):
@@ -112,3 +113,11 @@ def test_the_top_read_is_the_readers_first_among_equal_confidences():
     )
     result = _score(Labelled("f.jpg", "TRHU1700369", ReadKind.CONTAINER), FrameReads("0", None, reads), 0.1)
     assert (result.top, result.outcome) == ("TRHU1700369", "exact")
+
+
+def test_eval_ocr_takes_labels_saved_by_a_spreadsheet_with_a_bom(tmp_path):
+    from lane_controller.vision.evaluation import load_labels
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "labels.csv").write_bytes(b"\xef\xbb\xbffile,text,kind\na.png,KLA1234,plate\n")
+    assert [(label.file, label.text) for label in load_labels(tmp_path)] == [("a.png", "KLA1234")]

@@ -83,6 +83,10 @@ def test_help_names_the_fault_knobs() -> None:
         (("--tcp", "127.0.0.1:99999"), 2, "is not HOST:PORT with a port 0-65535"),
         (("--tcp", "127.0.0.1:0", "--travel-s", "-1"), 2, "'-1' is not a number of seconds from 0"),
         (("--tcp", "127.0.0.1:0", "--stuck-limit", "sideways"), 2, "invalid choice: 'sideways'"),
+        (("--tcp", "127.0.0.1:0", "--travel-s", "inf"), 2, "'inf' is not a number of seconds from 0"),
+        (("--tcp", "127.0.0.1:0", "--watchdog-ms", "-1"), 2, "'-1' is not a watchdog in ms"),
+        (("--tcp", "127.0.0.1:0", "--auto-vehicle-every", "-1"), 2, "'-1' is not a number of seconds"),
+        (("--tcp", "127.0.0.1:0", "--auto-vehicle-every", "0"), 2, "'0' is not a positive number"),
     ],
 )
 def test_bad_options_are_usage_errors_without_a_traceback(args, code, message) -> None:
@@ -124,3 +128,10 @@ def test_fault_knobs_given_at_start_take_effect() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_profile_path_that_is_a_folder_is_said_plainly(tmp_path) -> None:
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    done = _sim("--profile", str(folder), "--tcp", "127.0.0.1:0")
+    assert done.returncode == 2 and "cannot read" in done.stderr and "Traceback" not in done.stderr
