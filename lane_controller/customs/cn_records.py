@@ -96,7 +96,6 @@ class RecordSource:
         self._stream = stream
         self._jsonl = jsonl
         self._digest = hashlib.sha256()
-        self.bytes_read = 0
 
     @property
     def sha256(self) -> str:
@@ -123,7 +122,6 @@ class RecordSource:
     def _read_all(self) -> bytes:
         data = self._stream.read(MAX_DOCUMENT_BYTES + 1)
         self._digest.update(data)
-        self.bytes_read += len(data)
         if len(data) > MAX_DOCUMENT_BYTES:
             msg = f"a JSON document over {MAX_DOCUMENT_BYTES >> 20} MiB; send JSON Lines instead"
             raise InputFormatError(msg)
@@ -147,7 +145,6 @@ class RecordSource:
                 yield start, b""
                 continue
             yield start, line
-        self.bytes_read = offset
 
     def _jsonl_records(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[RawRecord]:
         for line_no, (offset, line) in enumerate(lines, start=1):

@@ -247,3 +247,34 @@ def test_config_rejects_unknown_keys() -> None:
         LaneConfig.load({"lane_id": "X1", "direction": "exit", "site_code": "KHC1", "barier": 1})
     with pytest.raises(ValueError, match="extra"):
         LaneConfig.load({"lane_id": "X1", "direction": "exit", "site_code": "KHC1", "timeouts": {"idle": 3}})
+
+
+def _stale(machine: LaneMachine) -> list[tuple[str, LaneEvent]]:
+    """Replies meant for another truck and timers of an earlier state or arming: each must change
+    nothing in any state (the catch-all table check above allows any rule's destination)."""
+    other = next(s for s in LaneState if s is not machine.state)
+    return [
+        ("reads", ReadsReady("another-session", recognition(plates=()))),
+        ("matched", CnMatched("another-session", matched())),
+        ("seals", SealStatus("another-session", (seal(state=SealState.TAMPERED),))),
+        ("timer-of-an-earlier-arming", Timeout(machine.state, machine.token - 1)),
+        ("timer-of-another-state", Timeout(other, machine.token)),
+    ]
+
+
+@pytest.mark.parametrize("state", list(LaneState), ids=[s.value for s in LaneState])
+def test_stale_replies_and_timers_change_nothing(state: LaneState) -> None:
+    async def check_all() -> None:
+        probe, _, _ = await _machine(state)
+        for index in range(len(_stale(probe))):
+            machine, recorder, barrier = await _machine(state)
+            name, event = _stale(machine)[index]
+            start, sent = len(recorder.audit), len(barrier.sent)
+            await machine.handle(event)
+            kinds = [i.event.kind for i in recorder.audit[start:]]
+            where = f"{state.value} x {name}"
+            assert machine.state is state, where
+            assert "fsm.transition" not in kinds and "lane.decision" not in kinds, where
+            assert len(barrier.sent) == sent, where
+
+    asyncio.run(check_all())
