@@ -87,7 +87,7 @@ def run_cn_confirm_seal(
     CN, nothing to confirm, already confirmed), 2 an unusable photo, 3 the database cannot be used."""
     try:
         check_officer_id(officer_id)
-        read_photo(photo)
+        evidence = read_photo(photo)
     except ConfirmationRefused as exc:
         sys.stderr.write(f"cn confirm-seal: {exc}\n")
         return exit_codes.USAGE
@@ -95,7 +95,7 @@ def run_cn_confirm_seal(
     if engine is None:
         return exit_codes.ENVIRONMENT
     try:
-        done = confirm_seal(engine, cn_number, officer_id, photo, evidence_dir)
+        done = confirm_seal(engine, cn_number, officer_id, evidence, evidence_dir)
     except ConfirmationRefused as exc:
         sys.stderr.write(f"cn confirm-seal: {exc}\n")
         return exit_codes.FINDINGS

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
 
+from lane_controller.strict_json import unique_keys
+
 MAX_RECORD_BYTES: Final = 1 << 20
 """A CN is a few hundred bytes; a record over 1 MiB is refused without being decoded."""
 MAX_DEPTH: Final = 8
@@ -53,21 +55,11 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        # json.loads would keep the last value silently; a record that says two things is refused
-        msg = f"duplicate key {', '.join(repr(k[:40]) for k in duplicates)}"
-        raise ValueError(msg)
-    return dict(pairs)
-
-
 def _decode(text: str) -> Any:
     """``json.loads`` that refuses duplicate keys, too deep a document and numbers of more digits than
     Python converts, each with a ValueError saying so (never a RecursionError or Python's own text)."""
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys)
+        value = json.loads(text, object_pairs_hook=unique_keys)
     except RecursionError:
         msg = f"nested deeper than {MAX_DEPTH} levels"
         raise ValueError(msg) from None

@@ -34,6 +34,14 @@ class ConfirmationRefused(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Photo:
+    """A photo read and checked once: its bytes and the file extension of its format."""
+
+    data: bytes
+    ext: str
+
+
+@dataclass(frozen=True, slots=True)
 class SealConfirmation:
     """What was recorded: the CN, the officer, the photo's hash and where the photo is kept."""
 
@@ -55,8 +63,8 @@ def check_officer_id(officer_id: str) -> str:
     return officer_id
 
 
-def read_photo(path: Path) -> tuple[bytes, str]:
-    """The photo's bytes and its file extension; refuses a missing, empty, oversized or non-image file."""
+def read_photo(path: Path) -> Photo:
+    """The photo at ``path``; refuses a missing, empty, oversized or non-image file."""
     if not path.is_file():
         raise ConfirmationRefused(f"photo {path}: no such file")
     data = path.read_bytes()
@@ -64,7 +72,7 @@ def read_photo(path: Path) -> tuple[bytes, str]:
         raise ConfirmationRefused(f"photo {path}: {len(data)} bytes (1 to {MAX_PHOTO_BYTES} expected)")
     for magic, ext in PHOTO_KINDS.items():
         if data.startswith(magic):
-            return data, ext
+            return Photo(data, ext)
     raise ConfirmationRefused(f"photo {path}: not a JPEG or PNG image")
 
 
@@ -72,7 +80,7 @@ def confirm_seal(
     engine: Engine,
     cn_number: str,
     officer_id: str,
-    photo: Path,
+    photo: Photo,
     evidence_dir: Path,
     *,
     phase: MonitoringPhase = MonitoringPhase.PHASE_1,
@@ -80,7 +88,7 @@ def confirm_seal(
 ) -> SealConfirmation:
     """Record the officer's confirmation of ``cn_number``'s vehicle seal with ``photo`` as evidence."""
     officer = check_officer_id(officer_id)
-    data, ext = read_photo(photo)
+    data, ext = photo.data, photo.ext
     digest = hashlib.sha256(data).hexdigest()
     when = at or utcnow()
     number = cn_number.strip().upper()

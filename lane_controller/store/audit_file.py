@@ -35,6 +35,7 @@ from lane_controller.store.audit import (
     format_timestamp,
 )
 from lane_controller.store.models import GENESIS_HASH
+from lane_controller.strict_json import DuplicateKeyError, unique_keys
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _CSV_FIELD_LIMIT = 1 << 30
@@ -79,17 +80,11 @@ class _Altered(ValueError):
         self.seq, self.detail, self.line = seq, detail, line
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise _Altered(None, f"duplicate key {', '.join(map(repr, duplicates))}")
-    return dict(pairs)
-
-
 def _strict_loads(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKeyError as exc:
+        raise _Altered(None, str(exc)) from None
     except RecursionError:
         raise _Altered(None, "nested too deeply to be an exported entry") from None
 
