@@ -20,7 +20,7 @@ from lane_controller.readers.messages import (
     SealStatusMsg,
     TagMsg,
 )
-from lane_controller.readers.wire import EchoFilter
+from lane_controller.readers.wire import FramedProtocol
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _EPC = re.compile(r"^(?:[0-9A-F]{2}){2,32}$")
@@ -107,42 +107,20 @@ def request_body(seq: int, request: Request) -> str:
     return ",".join(parts)
 
 
-class AsciiProtocol:
+class AsciiProtocol(FramedProtocol[AsciiFrame]):
     """The ASCII wire protocol: decoder, echo filter and message parser."""
 
     seq_modulus = 65536
 
     def __init__(self, echo_window_s: float = 0.5, on_drop: DropHook | None = None) -> None:
-        self._decoder = AsciiDecoder(on_drop)
-        self._echo = EchoFilter(echo_window_s)
-        self._on_drop = on_drop
-        self.stats = self._decoder.stats
+        super().__init__(AsciiDecoder(on_drop), echo_window_s, on_drop)
 
     def encode(self, seq: int, request: Request) -> bytes:
         """The line of one request."""
         return encode_ascii(request_body(seq, request))
 
-    def note_sent(self, raw: bytes) -> None:
-        """Remember a sent line for echo suppression."""
-        self._echo.sent(raw)
-
-    def feed(self, data: bytes) -> list[Message]:
-        """Messages completed by received bytes."""
-        return self._messages(self._decoder.feed(data))
-
-    def flush(self) -> list[Message]:
-        """The line went quiet."""
-        return self._messages(self._decoder.flush())
-
-    def _messages(self, frames: list[AsciiFrame]) -> list[Message]:
-        out: list[Message] = []
-        for frame in frames:
-            if self._echo.is_echo(frame.raw):
-                self.stats.drop(DropReason.ECHO, frame.raw, self._on_drop)
-                continue
-            try:
-                out += parse_body(frame.body)
-            except (ProtocolError, ValueError):
-                reason = DropReason.UNEXPECTED if frame.body.startswith("CMD,") else DropReason.MALFORMED
-                self.stats.drop(reason, frame.raw, self._on_drop)
-        return out
+    def _parse(self, frame: AsciiFrame) -> list[Message] | DropReason:
+        try:
+            return parse_body(frame.body)
+        except (ProtocolError, ValueError):
+            return DropReason.UNEXPECTED if frame.body.startswith("CMD,") else DropReason.MALFORMED

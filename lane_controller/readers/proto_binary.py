@@ -20,7 +20,7 @@ from lane_controller.readers.messages import (
     SealStatusMsg,
     TagMsg,
 )
-from lane_controller.readers.wire import EchoFilter, utc_from_unix
+from lane_controller.readers.wire import FramedProtocol, utc_from_unix
 
 CMD_INVENTORY = 0x01
 CMD_TAG_REPORT = 0x02
@@ -150,46 +150,23 @@ def parse_frame(frame: BinaryFrame) -> list[Message]:
     return out
 
 
-class BinaryProtocol:
+class BinaryProtocol(FramedProtocol[BinaryFrame]):
     """The binary wire protocol: decoder, echo filter and message parser for one reader address."""
 
     seq_modulus = 256
 
     def __init__(self, address: int = 0, echo_window_s: float = 0.5, on_drop: DropHook | None = None) -> None:
+        super().__init__(BinaryDecoder(None, on_drop), echo_window_s, on_drop)
         self.address = address
-        self._decoder = BinaryDecoder(None, on_drop)
-        self._echo = EchoFilter(echo_window_s)
-        self._on_drop = on_drop
-        self.stats = self._decoder.stats
 
     def encode(self, seq: int, request: Request) -> bytes:
         """The frame of one request."""
         return encode_binary(self.address, OP_CMD[request.op], request_payload(seq, request))
 
-    def note_sent(self, raw: bytes) -> None:
-        """Remember a sent frame for echo suppression."""
-        self._echo.sent(raw)
-
-    def feed(self, data: bytes) -> list[Message]:
-        """Messages completed by received bytes."""
-        return self._messages(self._decoder.feed(data))
-
-    def flush(self) -> list[Message]:
-        """The line went quiet."""
-        return self._messages(self._decoder.flush())
-
-    def _messages(self, frames: list[BinaryFrame]) -> list[Message]:
-        out: list[Message] = []
-        for frame in frames:
-            if self._echo.is_echo(frame.raw):
-                self.stats.drop(DropReason.ECHO, frame.raw, self._on_drop)
-                continue
-            if frame.adr not in (self.address, BROADCAST):
-                self.stats.drop(DropReason.UNEXPECTED, frame.raw, self._on_drop)
-                continue
-            try:
-                out += parse_frame(frame)
-            except ProtocolError:
-                reason = DropReason.MALFORMED if frame.cmd & REPLY else DropReason.UNEXPECTED
-                self.stats.drop(reason, frame.raw, self._on_drop)
-        return out
+    def _parse(self, frame: BinaryFrame) -> list[Message] | DropReason:
+        if frame.adr not in (self.address, BROADCAST):
+            return DropReason.UNEXPECTED
+        try:
+            return parse_frame(frame)
+        except ProtocolError:
+            return DropReason.MALFORMED if frame.cmd & REPLY else DropReason.UNEXPECTED

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from lane_controller.readers.frames import DecoderStats
+from lane_controller.readers.frames import AsciiFrame, BinaryFrame, DecoderStats, DropHook, DropReason
 from lane_controller.readers.messages import Message, Request
+
+F = TypeVar("F", bound=AsciiFrame | BinaryFrame)
 
 
 class WireProtocol(Protocol):
@@ -51,6 +54,63 @@ class EchoFilter:
             self._last = None
             return True
         return False
+
+
+class FrameDecoder(Protocol[F]):
+    """An incremental decoder of one framing (``AsciiDecoder``, ``BinaryDecoder``)."""
+
+    stats: DecoderStats
+
+    def feed(self, data: bytes) -> list[F]:
+        """Frames completed by received bytes."""
+        ...
+
+    def flush(self) -> list[F]:
+        """Frames left when the line went quiet."""
+        ...
+
+
+class FramedProtocol(ABC, Generic[F]):
+    """What both framings share: a frame decoder, the RS-485 echo filter and the drop counting around
+    them. A subclass encodes requests and says what one checked frame means (``_parse``)."""
+
+    seq_modulus: int
+
+    def __init__(self, decoder: FrameDecoder[F], echo_window_s: float, on_drop: DropHook | None) -> None:
+        self._decoder = decoder
+        self._echo = EchoFilter(echo_window_s)
+        self._on_drop = on_drop
+        self.stats = decoder.stats
+
+    @abstractmethod
+    def encode(self, seq: int, request: Request) -> bytes:
+        """The bytes of one request."""
+
+    @abstractmethod
+    def _parse(self, frame: F) -> list[Message] | DropReason:
+        """The messages in one received frame, or why it is dropped."""
+
+    def note_sent(self, raw: bytes) -> None:
+        """Remember a sent frame for echo suppression."""
+        self._echo.sent(raw)
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Messages completed by received bytes."""
+        return self._messages(self._decoder.feed(data))
+
+    def flush(self) -> list[Message]:
+        """The line went quiet."""
+        return self._messages(self._decoder.flush())
+
+    def _messages(self, frames: list[F]) -> list[Message]:
+        out: list[Message] = []
+        for frame in frames:
+            parsed = DropReason.ECHO if self._echo.is_echo(frame.raw) else self._parse(frame)
+            if isinstance(parsed, DropReason):
+                self.stats.drop(parsed, frame.raw, self._on_drop)
+            else:
+                out += parsed
+        return out
 
 
 def utc_from_unix(value: int) -> datetime | None:
