@@ -36,7 +36,7 @@ from lane_controller.fsm.fakes import FakeDevices
 from lane_controller.fsm.protocols import ReadKind, Recognition, SealReport, SealState, VotedRead
 from lane_controller.fsm.runner import LaneRunner
 from lane_controller.fsm.states import LaneState
-from lane_controller.fsm.store_port import StoreMatcher, StoreRecorder
+from lane_controller.lanes.store import StoreMatcher, StoreRecorder
 from lane_controller.store.db import SqliteSynchronous, create_engine_for
 from lane_controller.store.migrate import upgrade
 

@@ -19,9 +19,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +39,14 @@ from sqlalchemy.orm import Session
 from lane_controller.customs.cn_message import CNNote, parse_cn_message
 from lane_controller.domain.cn_lifecycle import NoteStatus
 from lane_controller.domain.enums import Direction
+from lane_controller.domain.matching import (
+    CandidateNote,
+    MatchedNote,
+    MatchKind,
+    MatchQuery,
+    MatchResult,
+    MismatchReason,
+)
 from lane_controller.domain.transport_note import TransportNote
 from lane_controller.store.fast_sql import fetch_all
 from lane_controller.store.models import LaneSession, TransportNoteContainer, TransportNoteVersion
@@ -60,103 +66,6 @@ _notes: Table = NoteRow.__table__  # type: ignore[assignment]
 _versions: Table = TransportNoteVersion.__table__  # type: ignore[assignment]
 _containers: Table = TransportNoteContainer.__table__  # type: ignore[assignment]
 _sessions: Table = LaneSession.__table__  # type: ignore[assignment]
-
-
-class MatchKind(StrEnum):
-    """What the search found."""
-
-    MATCH = "match"
-    NONE = "none"
-    SEVERAL = "several"
-    MISMATCH = "mismatch"
-
-
-class MismatchReason(StrEnum):
-    """Why a candidate note does not agree with the reads."""
-
-    PLATE = "plate_mismatch"
-    CONTAINERS = "container_mismatch"
-    DEPARTED = "already_departed"
-
-
-@dataclass(frozen=True, slots=True)
-class MatchQuery:
-    """The lane and the truck's voted reads (plates without the dash, compact container numbers)."""
-
-    direction: Direction
-    site_code: str
-    plates: tuple[str, ...]
-    containers: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateNote:
-    """A note that shares something with the reads, and how far it agrees."""
-
-    cn_number: str
-    tractor_plate: str
-    containers: tuple[str, ...]
-    plate_agrees: bool
-    containers_agree: bool
-    departed_at: datetime | None = None
-    """Exit lanes: when a truck already left through an exit on this note (then it does not agree)."""
-
-    @property
-    def agrees(self) -> bool:
-        """Plate and containers both agree, and the note was not used for an exit already."""
-        return self.plate_agrees and self.containers_agree and self.departed_at is None
-
-    @property
-    def reasons(self) -> tuple[MismatchReason, ...]:
-        """What disagrees."""
-        out = []
-        if not self.plate_agrees:
-            out.append(MismatchReason.PLATE)
-        if not self.containers_agree:
-            out.append(MismatchReason.CONTAINERS)
-        if self.departed_at is not None:
-            out.append(MismatchReason.DEPARTED)
-        return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class MatchedNote:
-    """The note a truck travels on, with its current version and, for an entry, when it left the origin."""
-
-    note_id: int
-    cn_number: str
-    version: int
-    note: TransportNote
-    departed_at: datetime | None = None
-    """End of the exit session that let the truck out, when this store recorded it."""
-    officer_confirmed_by: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    """One match (``note``), none, several candidates, or a mismatch with its reasons."""
-
-    kind: MatchKind
-    note: MatchedNote | None = None
-    candidates: tuple[CandidateNote, ...] = ()
-
-    @property
-    def reasons(self) -> tuple[MismatchReason, ...]:
-        """Mismatch reasons over all candidates, each once."""
-        seen: dict[MismatchReason, None] = {}
-        for candidate in self.candidates:
-            for reason in candidate.reasons:
-                seen[reason] = None
-        return tuple(seen)
-
-    def summary(self) -> dict[str, object]:
-        """JSON-ready form for the audit log."""
-        return {
-            "kind": self.kind.value,
-            "cn_number": self.note.cn_number if self.note else None,
-            "candidates": [c.cn_number for c in self.candidates],
-            "reasons": [r.value for r in self.reasons] if self.kind is MatchKind.MISMATCH else [],
-        }
 
 
 def _candidate_statement(direction: Direction, with_containers: bool) -> Select[Any]:

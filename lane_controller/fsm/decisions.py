@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
+from lane_controller.domain.json_value import JsonValue
 from lane_controller.domain.transport_note import SealSpec
 from lane_controller.fsm.protocols import (
     DisplayMessage,
@@ -22,7 +23,6 @@ from lane_controller.fsm.protocols import (
     UnsealAuthorisation,
 )
 from lane_controller.fsm.states import LaneState
-from lane_controller.store.coltypes import JsonValue
 
 TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 """Taiwan keeps UTC+8 all year."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from lane_controller.customs.matching import MatchResult
+from lane_controller.domain.json_value import JsonValue
+from lane_controller.domain.matching import MatchResult
 from lane_controller.fsm.protocols import (
     BarrierPosition,
     Device,
@@ -21,7 +22,6 @@ from lane_controller.fsm.protocols import (
     UnsealAuthorisation,
 )
 from lane_controller.fsm.states import LaneState
-from lane_controller.store.coltypes import JsonValue
 
 
 class Trigger(StrEnum):

@@ -14,7 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from lane_controller.customs.matching import MatchKind, MatchQuery, MatchResult
+from lane_controller.domain.lane_records import (
+    AuditItem,
+    BarrierCommandRow,
+    LaneRecord,
+    OpenSessionRow,
+    SessionChanged,
+    SessionClosed,
+    SessionOpened,
+)
+from lane_controller.domain.matching import MatchKind, MatchQuery, MatchResult
 from lane_controller.fsm.protocols import (
     BarrierCommand,
     BarrierPosition,
@@ -31,15 +40,6 @@ from lane_controller.fsm.protocols import (
     UnsealAuthorisation,
 )
 from lane_controller.fsm.runner import LaneDevices
-from lane_controller.store.lane_records import (
-    AuditItem,
-    BarrierCommandRow,
-    LaneRecord,
-    OpenSessionRow,
-    SessionChanged,
-    SessionClosed,
-    SessionOpened,
-)
 
 # ---------------------------------------------------------------------------------------------- clock
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from lane_controller.domain.lane_records import AuditItem, BarrierAckRow, BarrierCommandRow
 from lane_controller.fsm.decisions import Decision
 from lane_controller.fsm.journal import Journal
 from lane_controller.fsm.protocols import (
@@ -27,7 +28,6 @@ from lane_controller.fsm.protocols import (
     CommandKind,
     PlcInputs,
 )
-from lane_controller.store.lane_records import AuditItem, BarrierAckRow, BarrierCommandRow
 
 _LOG = logging.getLogger(__name__)
 

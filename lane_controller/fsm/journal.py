@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from lane_controller.domain.json_value import JsonValue
+from lane_controller.domain.lane_records import AuditEvent, AuditItem, LaneRecord
 from lane_controller.fsm.protocols import Clock, LaneRecorder
-from lane_controller.store.audit import AuditEvent
-from lane_controller.store.coltypes import JsonValue
-from lane_controller.store.lane_records import AuditItem, LaneRecord
 
 
 class Journal:

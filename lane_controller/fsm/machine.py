@@ -18,8 +18,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from lane_controller.customs.matching import MatchedNote, MatchKind, MatchQuery, MatchResult, MismatchReason
+from lane_controller.customs.seal_event import SEAL_TOPIC, SealEvent, SealLine
 from lane_controller.domain.enums import Direction
+from lane_controller.domain.json_value import JsonValue
+from lane_controller.domain.lane_records import (
+    OfficerConfirmationRow,
+    OutboxRow,
+    ReadRow,
+    SealEventRow,
+    SessionChanged,
+    SessionClosed,
+    SessionOpened,
+)
+from lane_controller.domain.matching import MatchedNote, MatchKind, MatchQuery, MatchResult, MismatchReason
 from lane_controller.fsm.config import LaneConfig
 from lane_controller.fsm.decisions import (
     PASS,
@@ -80,21 +91,8 @@ from lane_controller.fsm.protocols import (
 )
 from lane_controller.fsm.states import BARRIER_UP_STATES, DURABLE_STATES, LaneState
 from lane_controller.fsm.table import RULES_BY_SOURCE, SILENT_TRIGGERS, TRANSITIONS, Action, Guard
-from lane_controller.store.coltypes import JsonValue
-from lane_controller.store.lane_records import (
-    OfficerConfirmationRow,
-    OutboxRow,
-    ReadRow,
-    SealEventRow,
-    SessionChanged,
-    SessionClosed,
-    SessionOpened,
-)
 
 _LOG = logging.getLogger(__name__)
-
-SEAL_TOPIC = "customs.seal"
-"""Outbox topic of seal events (exit sealing confirmed, entry unsealing) for the customs platform."""
 
 _SESSION_DEVICES = frozenset({Device.CAMERAS, Device.SEAL_READER})
 _LANE_DEVICES = frozenset({Device.BARRIER, Device.STORE})
@@ -733,37 +731,29 @@ class LaneMachine:
             )
 
     def _record_seal_event(self, ctx: SessionContext, matched: MatchedNote, officer_id: str | None) -> None:
-        """The seal event for the customs uplink: one row per seal and one outbox message."""
+        """The seal event for the customs uplink: one outbox message and its audit entry."""
         now = self._clock.now()
-        exit_lane = self.config.direction is Direction.EXIT
-        operation = "seal_confirmed" if exit_lane else "unsealed"
         note = matched.note
-        message: dict[str, JsonValue] = {
-            "operation": operation,
-            "lane_id": self.config.lane_id,
-            "site_code": self.config.site_code,
-            "session_id": ctx.session_id,
-            "cn_number": matched.cn_number,
-            "cn_version": matched.version,
-            "at": now.isoformat(),
-            "seals": [
-                {
-                    "seal_id": r.seal_id,
-                    "state": r.state.value,
-                    "battery_pct": r.battery_pct,
-                    "sealed_at": r.sealed_at.isoformat() if r.sealed_at else None,
-                    "opened_at": r.opened_at.isoformat() if r.opened_at else None,
-                }
+        event = SealEvent(
+            direction=self.config.direction,
+            lane_id=self.config.lane_id,
+            site_code=self.config.site_code,
+            session_id=ctx.session_id,
+            cn_number=matched.cn_number,
+            cn_version=matched.version,
+            at=now,
+            seals=tuple(
+                SealLine(r.seal_id, r.state.value, r.battery_pct, r.sealed_at, r.opened_at)
                 for r in ctx.seal_reports
-            ],
-            "officer_id": officer_id,
-            "route_code": note.route_code,
-            "time_limit_minutes": note.time_limit.total_seconds() / 60 if note.time_limit else None,
-            "offline_unseal": ctx.authorisation is not None,
-            "late": bool(ctx.route and ctx.route.late),
-        }
-        key = f"seal/{matched.cn_number}/{ctx.session_id}/{operation}/{uuid.uuid4().hex[:8]}"
-        self._journal.add(OutboxRow(SEAL_TOPIC, key, message, now))
+            ),
+            officer_id=officer_id,
+            route_code=note.route_code,
+            time_limit=note.time_limit,
+            offline_unseal=ctx.authorisation is not None,
+            late=bool(ctx.route and ctx.route.late),
+        )
+        message = event.message()
+        self._journal.add(OutboxRow(SEAL_TOPIC, event.key(), message, now))
         self._journal.audit("lane.seal_event", message, session_id=ctx.session_id, actor=officer_id)
         self._effects.outbox_changed()
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from lane_controller.customs.matching import MatchQuery, MatchResult
-from lane_controller.store.lane_records import LaneRecord, OpenSessionRow
+from lane_controller.domain.lane_records import LaneRecord, OpenSessionRow
+from lane_controller.domain.matching import MatchQuery, MatchResult
 
 # ------------------------------------------------------------------------------------------ devices
 

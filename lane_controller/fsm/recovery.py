@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lane_controller.domain.json_value import JsonValue
+from lane_controller.domain.lane_records import OpenSessionRow
 from lane_controller.fsm.decisions import Reason
 from lane_controller.fsm.machine import LaneMachine, SessionContext
 from lane_controller.fsm.protocols import BarrierPosition, Device, PlcInputs, StoredLane
 from lane_controller.fsm.states import CHECKING_STATES, LaneState
-from lane_controller.store.coltypes import JsonValue
-from lane_controller.store.lane_records import OpenSessionRow
 
 _DECIDED = frozenset({LaneState.OPENING, LaneState.PASSING, LaneState.CLOSING})
 _HELD = frozenset({LaneState.DENIED, LaneState.MANUAL_REVIEW})

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lane_controller.customs.matching import MatchQuery
+from lane_controller.domain.json_value import JsonValue
+from lane_controller.domain.matching import MatchQuery
 from lane_controller.fsm.config import LaneConfig
 from lane_controller.fsm.events import (
     BarrierReported,
@@ -64,7 +65,6 @@ from lane_controller.fsm.protocols import (
 )
 from lane_controller.fsm.recovery import apply_recovery, plan_recovery
 from lane_controller.fsm.states import LaneState
-from lane_controller.store.coltypes import JsonValue
 
 _LOG = logging.getLogger(__name__)
 

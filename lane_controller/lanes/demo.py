@@ -35,10 +35,10 @@ from lane_controller.fsm.fakes import FakeDevices
 from lane_controller.fsm.protocols import ReadKind, Recognition, Recognizer, VotedRead
 from lane_controller.fsm.runner import LaneRunner
 from lane_controller.fsm.states import LaneState
-from lane_controller.fsm.store_port import StoreMatcher, StoreRecorder
 from lane_controller.lanes.barrier import LaneBarrier
 from lane_controller.lanes.readers import LaneSealReader, LaneTagReader
 from lane_controller.lanes.recognition import CaptureSettings, LaneRecognizer
+from lane_controller.lanes.store import StoreMatcher, StoreRecorder
 from lane_controller.plc import BarrierDriver, connection_for, load_plc_profile
 from lane_controller.readers.eseal import SealReader
 from lane_controller.readers.profile import load_profiles

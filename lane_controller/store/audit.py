@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from lane_controller.domain.lane_records import AuditEvent
 from lane_controller.store.coltypes import JsonValue, to_utc, utcnow
 from lane_controller.store.models import GENESIS_HASH, AuditEntry, AuditHead
 
@@ -105,27 +106,6 @@ def canonical_entry_json(
 
 def compute_entry_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """What happened. ``lane_id``, ``session_id`` and ``actor`` are None or non-empty."""
-
-    kind: str
-    payload: Mapping[str, JsonValue] = field(default_factory=dict)
-    lane_id: str | None = None
-    session_id: str | None = None
-    actor: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.kind:
-            msg = "audit event kind must not be empty"
-            raise ValueError(msg)
-        for name in ("lane_id", "session_id", "actor"):
-            if getattr(self, name) == "":
-                # "" and None would be indistinguishable in a CSV export.
-                msg = f"audit event {name} must be None or non-empty"
-                raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeAlias
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
-"""Any value that :func:`json.dumps` writes and :func:`json.loads` gives back unchanged."""
+from lane_controller.domain.json_value import JsonValue
+
+__all__ = ["BigIntPK", "JsonValue", "UTCDateTime", "to_utc", "utcnow"]
+
 
 BigIntPK: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
 """64-bit surrogate key; plain INTEGER on SQLite so that it aliases the rowid and autoincrements."""

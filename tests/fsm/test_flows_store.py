@@ -29,7 +29,7 @@ from lane_controller.fsm.protocols import (
     UnsealAuthorisation,
 )
 from lane_controller.fsm.states import LaneState
-from lane_controller.fsm.store_port import StoreMatcher, StoreRecorder
+from lane_controller.lanes.store import StoreMatcher, StoreRecorder
 from lane_controller.store.audit import verify_chain
 from lane_controller.store.db import make_session_factory
 from lane_controller.store.models import (

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from lane_controller.fsm.store_port import StoreRecorder
+from lane_controller.lanes.store import StoreRecorder
 from lane_controller.store.audit import AuditEvent, canonical_entry_json, canonical_json, verify_chain
 from lane_controller.store.db import make_session_factory
 from lane_controller.store.lane_records import (
